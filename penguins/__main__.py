@@ -1,0 +1,5 @@
+import sys
+
+from penguins.cli import main
+
+sys.exit(main())

@@ -1,0 +1,157 @@
+"""Train one spec for one seed on one preprocessing variant and describe what happened.
+
+``train`` is the single entry point: it seeds everything, preprocesses, fits, evaluates and
+returns a :class:`RunRecord`, a plain-data record that the results store keeps as JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix, log_loss
+
+from penguins.preprocessing import CLASS_NAMES, Split, preprocess
+from penguins.spec import LogisticSpec, NetworkSpec, Spec
+from penguins.versions import library_versions
+
+EpochCallback = Callable[[int, dict[str, float]], None]
+
+
+@dataclass
+class RunRecord:
+    """Everything one training run produced, as JSON-ready data."""
+
+    spec: dict[str, Any]
+    seed: int
+    variant: str
+    train_accuracy: float
+    test_accuracy: float
+    train_loss: float
+    test_loss: float
+    confusion_matrix: list[list[int]]  # rows: true species, columns: predicted, in CLASS_NAMES order
+    test_predictions: list[int]
+    test_probabilities: list[list[float]]
+    history: dict[str, list[float]] = field(default_factory=dict)  # per-epoch values, as Keras logs them
+    epochs_run: int = 0
+    summary: list[dict[str, Any]] = field(default_factory=list)  # one row a layer (networks only)
+    wall_time_s: float = 0.0
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunRecord":
+        return cls(**data)
+
+
+def train(spec: Spec, seed: int = 0, variant: str = "post", on_epoch_end: EpochCallback | None = None) -> RunRecord:
+    """Train ``spec`` with ``seed`` (split, initial weights and batch order) on ``variant`` data."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    started = time.perf_counter()
+    split = preprocess(variant, seed)
+    if isinstance(spec, LogisticSpec):
+        fitted = _train_logistic(spec, split, seed)
+    elif isinstance(spec, NetworkSpec):
+        fitted = _train_network(spec, split, seed, on_epoch_end)
+    else:
+        raise TypeError(f"no trainer for {type(spec).__name__}")
+    return _record(spec, split, fitted, time.perf_counter() - started)
+
+
+@dataclass
+class _Fitted:
+    train_probabilities: np.ndarray
+    test_probabilities: np.ndarray
+    train_loss: float
+    test_loss: float
+    history: dict[str, list[float]]
+    summary: list[dict[str, Any]]
+
+
+def _train_logistic(spec: LogisticSpec, split: Split, seed: int) -> _Fitted:
+    model = LogisticRegression(C=spec.C, max_iter=spec.max_iter, random_state=seed)
+    model.fit(split.x_train, split.y_train)
+    train_probabilities = model.predict_proba(split.x_train)
+    test_probabilities = model.predict_proba(split.x_test)
+    labels = list(range(len(CLASS_NAMES)))
+    return _Fitted(
+        train_probabilities=train_probabilities,
+        test_probabilities=test_probabilities,
+        train_loss=float(log_loss(split.y_train, train_probabilities, labels=labels)),
+        test_loss=float(log_loss(split.y_test, test_probabilities, labels=labels)),
+        history={},
+        summary=[],
+    )
+
+
+def _train_network(spec: NetworkSpec, split: Split, seed: int, on_epoch_end: EpochCallback | None) -> _Fitted:
+    import keras
+
+    from penguins.models import build_network, step_decay, summary_table
+    from penguins.runtime import seed_everything
+
+    keras.backend.clear_session()  # fresh layer names (dense, dense_1, ...) and no leftover graphs
+    seed_everything(seed)
+    model = build_network(spec, split.n_features)
+    callbacks: list[keras.callbacks.Callback] = []
+    if spec.schedule == "step_decay":
+        callbacks.append(
+            keras.callbacks.LearningRateScheduler(
+                lambda epoch: step_decay(epoch, spec.learning_rate, spec.step_drop, spec.step_every)
+            )
+        )
+    if spec.early_stopping_patience is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_accuracy", min_delta=0, patience=spec.early_stopping_patience)
+        )
+    if on_epoch_end is not None:
+        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch_end(epoch, logs or {})))
+    x_train, x_test = split.x_train.astype("float32"), split.x_test.astype("float32")
+    history = model.fit(
+        x_train,
+        split.y_train,
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        validation_data=(x_test, split.y_test) if spec.validate_on_test else None,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    train_loss, _ = model.evaluate(x_train, split.y_train, verbose=0)
+    test_loss, _ = model.evaluate(x_test, split.y_test, verbose=0)
+    return _Fitted(
+        train_probabilities=model.predict(x_train, verbose=0),
+        test_probabilities=model.predict(x_test, verbose=0),
+        train_loss=float(train_loss),
+        test_loss=float(test_loss),
+        history={name: [float(value) for value in values] for name, values in history.history.items()},
+        summary=summary_table(model).to_dict(orient="records"),
+    )
+
+
+def _record(spec: Spec, split: Split, fitted: _Fitted, wall_time_s: float) -> RunRecord:
+    train_predictions = fitted.train_probabilities.argmax(axis=1)
+    test_predictions = fitted.test_probabilities.argmax(axis=1)
+    matrix = confusion_matrix(split.y_test, test_predictions, labels=list(range(len(CLASS_NAMES))))
+    return RunRecord(
+        spec=spec.to_dict(),
+        seed=split.seed,
+        variant=split.variant,
+        train_accuracy=float(np.mean(train_predictions == split.y_train)),
+        test_accuracy=float(np.mean(test_predictions == split.y_test)),
+        train_loss=fitted.train_loss,
+        test_loss=fitted.test_loss,
+        confusion_matrix=matrix.tolist(),
+        test_predictions=test_predictions.tolist(),
+        test_probabilities=np.round(fitted.test_probabilities.astype(float), 8).tolist(),
+        history=fitted.history,
+        epochs_run=len(next(iter(fitted.history.values()), [])),
+        summary=fitted.summary,
+        wall_time_s=wall_time_s,
+        versions=library_versions(),
+    )

@@ -1,0 +1,35 @@
+"""Versions of what computes a result, read from package metadata (no heavy imports)."""
+
+from __future__ import annotations
+
+import platform
+from functools import cache
+from importlib import metadata
+
+# Distributions whose version can change a number. TensorFlow ships as tensorflow or tensorflow-cpu.
+DISTRIBUTIONS = (
+    ("tensorflow", ("tensorflow", "tensorflow-cpu")),
+    ("keras", ("keras",)),
+    ("numpy", ("numpy",)),
+    ("pandas", ("pandas",)),
+    ("scikit-learn", ("scikit-learn",)),
+    ("scikeras", ("scikeras",)),
+    ("keras-tuner", ("keras-tuner",)),
+)
+
+
+@cache
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name, candidates in DISTRIBUTIONS:
+        versions[name] = _first_installed(candidates)
+    return versions
+
+
+def _first_installed(candidates: tuple[str, ...]) -> str:
+    for candidate in candidates:
+        try:
+            return metadata.version(candidate)
+        except metadata.PackageNotFoundError:
+            continue
+    return "not installed"

@@ -1,0 +1,77 @@
+"""Set up and run penguins with nothing but Python 3.11: ``python tasks.py test`` or ``python tasks.py site``.
+
+Both commands create ``.venv`` (once), install the pinned requirements and the package into it,
+then do their job inside it. Quarto is not a Python package: ``site`` renders with it when it
+is on the PATH and otherwise says how to get it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+LANGUAGES = ("ko", "en")
+
+
+def sh(*command: str | Path, **env: str) -> None:
+    print("+", " ".join(map(str, command)), flush=True)
+    subprocess.run([str(part) for part in command], cwd=ROOT, check=True, env={**os.environ, **env})
+
+
+def set_up() -> None:
+    if not PYTHON.exists():
+        venv.create(VENV, with_pip=True)
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "-r", "requirements.txt")
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
+
+
+def test(pytest_args: list[str]) -> None:
+    set_up()
+    sh(PYTHON, "-m", "pytest", *pytest_args)
+
+
+def site(preset: str) -> None:
+    set_up()
+    quarto = shutil.which("quarto")
+    if quarto is None:
+        sys.exit(
+            "Quarto is not installed, so the site cannot be rendered here.\n"
+            "Install Quarto 1.7.34 from https://quarto.org/docs/get-started/ (the publishing workflow uses the same\n"
+            "version), then run this command again. Without Quarto, `python tasks.py test` still runs every chapter."
+        )
+    env = {"PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "QUARTO_PYTHON": str(PYTHON), "PENGUINS_PRESET": preset}
+    for language in LANGUAGES:
+        sh(quarto, "render", "--profile", language, **env)
+    shutil.copyfile(ROOT / "report" / "index.html", ROOT / "_site" / "index.html")
+    print(f"Site written to {ROOT / '_site'} (open _site/index.html).")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    test_parser = commands.add_parser("test", help="set up .venv and run the test suite")
+    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
+    site_parser = commands.add_parser("site", help="set up .venv, compute the results and render both languages")
+    site_parser.add_argument("--preset", default="full", help="experiment preset: full (default) or a quicker one for previews")
+    args = parser.parse_args()
+    try:
+        if args.command == "test":
+            test(args.pytest_args)
+        else:
+            site(args.preset)
+    except subprocess.CalledProcessError as error:
+        sys.exit(error.returncode)
+
+
+if __name__ == "__main__":
+    main()
