@@ -7,6 +7,7 @@ returns a :class:`RunRecord`, a plain-data record that the results store keeps a
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -113,15 +114,18 @@ def _train_network(spec: NetworkSpec, split: Split, seed: int, on_epoch_end: Epo
     if on_epoch_end is not None:
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch_end(epoch, logs or {})))
     x_train, x_test = split.x_train.astype("float32"), split.x_test.astype("float32")
-    history = model.fit(
-        x_train,
-        split.y_train,
-        epochs=spec.epochs,
-        batch_size=spec.batch_size,
-        validation_data=(x_test, split.y_test) if spec.validate_on_test else None,
-        callbacks=callbacks,
-        verbose=0,
-    )
+    with warnings.catch_warnings():
+        # Keras 3.15 reads a scheduled learning rate through a NumPy-1 style __array__; harmless.
+        warnings.filterwarnings("ignore", message="__array__ implementation", category=DeprecationWarning)
+        history = model.fit(
+            x_train,
+            split.y_train,
+            epochs=spec.epochs,
+            batch_size=spec.batch_size,
+            validation_data=(x_test, split.y_test) if spec.validate_on_test else None,
+            callbacks=callbacks,
+            verbose=0,
+        )
     train_loss, _ = model.evaluate(x_train, split.y_train, verbose=0)
     test_loss, _ = model.evaluate(x_test, split.y_test, verbose=0)
     return _Fitted(

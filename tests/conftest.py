@@ -1,0 +1,29 @@
+"""Shared test set-up: every test works in a temporary results store, never the project's."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    os.environ["PENGUINS_STORE"] = str(tmp_path_factory.mktemp("store"))
+
+
+def run_python(code: str, *, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh Python process (new interpreter, new TensorFlow)."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )

@@ -1,0 +1,53 @@
+import subprocess
+import sys
+
+import pytest
+
+from penguins.catalog import NAMED_RUNS
+
+from conftest import ROOT
+
+
+def penguins(*args: str, store=None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "penguins", *(["--store", str(store)] if store else []), *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_list_shows_every_named_run():
+    listed = penguins("list")
+    assert listed.returncode == 0
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == list(NAMED_RUNS)
+
+
+@pytest.mark.parametrize("command", [[], ["list"], ["run"]])
+def test_help_on_each_command(command):
+    shown = penguins(*command, "--help")
+    assert shown.returncode == 0 and "usage: penguins" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "hidden-9"], "unknown run 'hidden-9'"),
+        (["run", "hidden-1", "--epochs", "-3"], "must not be negative"),
+        (["run", "hidden-1", "--epochs", "0"], "must be at least 1"),
+        (["run", "hidden-1", "--seed", "x"], "expected a whole number, got 'x'"),
+        (["run", "hidden-1", "--variant", "tidy"], "invalid choice: 'tidy'"),
+        (["run", "logistic", "--epochs", "3"], "--epochs applies to networks"),
+        (["fly"], "invalid choice: 'fly'"),
+    ],
+)
+def test_bad_argument_is_one_line_and_status_2(args, message):
+    failed = penguins(*args)
+    assert failed.returncode == 2
+    assert failed.stderr.count("\n") == 1 and message in failed.stderr
+    assert "Traceback" not in failed.stderr and failed.stdout == ""
+
+
+def test_run_trains_once_then_reads_the_store(tmp_path):
+    first = penguins("run", "hidden-0", "--epochs", "1", "--seed", "4", store=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "trained in" in first.stdout and "test accuracy" in first.stdout
+    second = penguins("run", "hidden-0", "--epochs", "1", "--seed", "4", store=tmp_path)
+    assert "from the store" in second.stdout
+    assert first.stdout.splitlines()[1:] == second.stdout.splitlines()[1:]
