@@ -9,6 +9,7 @@ from typing import NoReturn, Sequence
 
 from penguins.catalog import NAMED_RUNS
 from penguins.preprocessing import VARIANTS
+from penguins.presets import PRESETS
 from penguins.spec import NetworkSpec
 
 
@@ -36,6 +37,36 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seeds(text: str) -> tuple[int, ...]:
+    """``3`` or ``0,2,5`` or ``0-9`` (inclusive)."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        low, _, high = part.strip().partition("-")
+        first, last = _non_negative_int(low), _non_negative_int(high) if high else None
+        if last is not None and last < first:
+            raise argparse.ArgumentTypeError(f"empty seed range {part!r}")
+        seeds.extend(range(first, (last if last is not None else first) + 1))
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"seeds repeat in {text!r}")
+    return tuple(seeds)
+
+
+def _experiment_name(text: str) -> str:
+    from penguins.experiments import EXPERIMENTS
+
+    if text not in EXPERIMENTS:
+        raise argparse.ArgumentTypeError(f"unknown experiment {text!r}; `penguins list` shows the names")
+    return text
+
+
+def _add_sweep_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", choices=PRESETS, default="full", help="grid size: full (the post's ranges), quick or smoke (default: full)")
+    parser.add_argument("--seeds", type=_seeds, help="seeds as 0-9 or 0,3,7 (default: the preset's)")
+    parser.add_argument("--variant", choices=VARIANTS, default="post", help="preprocessing (default: post)")
+    parser.add_argument("--jobs", type=_positive_int, default=1, help="parallel worker processes (default 1)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed scheduler (e.g. tcp://host:8786)")
+
+
 def _run_name(text: str) -> str:
     if text not in NAMED_RUNS:
         raise argparse.ArgumentTypeError(f"unknown run {text!r}; `penguins list` shows the names")
@@ -54,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_non_negative_int, default=0, help="seed for the split, initial weights and batch order (default 0)")
     run.add_argument("--variant", choices=VARIANTS, default="post", help="preprocessing (default: post)")
     run.add_argument("--epochs", type=_positive_int, help="override the number of epochs (networks only)")
+
+    sweep = commands.add_parser("sweep", help="run one experiment over its grid and seeds", description="Run every point of an experiment for every seed, through the store, and print its summary.")
+    sweep.add_argument("name", type=_experiment_name, help="an experiment from `penguins list`")
+    _add_sweep_options(sweep)
+
+    reproduce = commands.add_parser("reproduce", help="run every section of the post", description="Run every experiment of the post through the store and print a summary table.")
+    _add_sweep_options(reproduce)
     return parser
 
 
@@ -61,13 +99,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "list":
         return _list()
-    return _run(args)
+    if args.command == "run":
+        return _run(args)
+    from penguins.experiments import EXPERIMENTS
+
+    names = [args.name] if args.command == "sweep" else list(EXPERIMENTS)
+    try:
+        return _sweep(names, args)
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are kept in the store; run the same command again to continue", file=sys.stderr)
+        return 130
 
 
 def _list() -> int:
-    width = max(len(name) for name in NAMED_RUNS)
+    from penguins.experiments import EXPERIMENTS
+
+    print("Runs (penguins run NAME):")
+    width = max(len(name) for name in [*NAMED_RUNS, *EXPERIMENTS])
     for run in NAMED_RUNS.values():
-        print(f"{run.name:<{width}}  {run.description}")
+        print(f"  {run.name:<{width}}  {run.description}")
+    print("Experiments (penguins sweep NAME; penguins reproduce runs them all):")
+    for experiment in EXPERIMENTS.values():
+        print(f"  {experiment.name:<{width}}  {experiment.title}")
+    return 0
+
+
+def _sweep(names: list[str], args: argparse.Namespace) -> int:
+    from penguins.store import ResultStore
+    from penguins.sweep import run_experiment
+
+    store = ResultStore(args.store)
+    rows = []
+    computed = total = 0
+    for name in names:
+        result = run_experiment(
+            name, preset=args.preset, seeds=args.seeds, variant=args.variant, jobs=args.jobs,
+            scheduler=args.scheduler, store=store, progress=True,
+        )
+        computed += result.computed
+        total += len(result.values) * len(result.seeds)
+        for row in result.summary().itertuples(index=False):
+            rows.append((name, str(row[0]), row.n_seeds, row.mean, row.std, row.ci_low, row.ci_high))
+    print(f"{'experiment':<15} {'point':<15} {'seeds':>5} {'test acc':>9} {'sd':>7}  95% interval")
+    for name, point, n, mean, std, low, high in rows:
+        print(f"{name:<15} {point:<15} {n:>5} {mean:>9.3f} {std:>7.3f}  [{low:.3f}, {high:.3f}]")
+    print(f"{total} runs ({args.preset} preset, {args.variant} preprocessing): {computed} trained now, {total - computed} from the store")
     return 0
 
 

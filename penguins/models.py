@@ -25,22 +25,40 @@ def step_decay(epoch: int, start: float = 0.2, drop: float = 0.5, epochs_drop: i
     return float(start * drop ** np.floor(epoch / epochs_drop))
 
 
-def build_network(spec: NetworkSpec, n_features: int = N_FEATURES) -> keras.Sequential:
-    """A compiled dense network for ``spec``: ReLU hidden layers, softmax output, Adam."""
+def layer_seeds(seed: int | None, count: int) -> list[int | None]:
+    """One seed per random layer, derived from the run's seed.
+
+    Unseeded, Keras draws initializer and dropout seeds from Python's global ``random`` module,
+    which other threads of the process may draw from too (a Dask worker's event loop does), so
+    the same run seed could give different weights. Explicit seeds make each layer's draw its own.
+    """
+    if seed is None:
+        return [None] * count
+    return [int(state) for state in np.random.SeedSequence(seed).generate_state(count)]
+
+
+def build_network(spec: NetworkSpec, n_features: int = N_FEATURES, seed: int | None = None) -> keras.Sequential:
+    """A compiled dense network for ``spec``: ReLU hidden layers, softmax output, Adam.
+
+    The hidden layers use He-uniform initial weights (as in the post) and the output layer
+    Keras' default Glorot-uniform; ``seed`` fixes them and the dropout mask.
+    """
+    seeds = iter(layer_seeds(seed, len(spec.hidden) + 2))
     model = keras.Sequential([keras.Input(shape=(n_features,))])
     for index, width in enumerate(spec.hidden):
         model.add(
             layers.Dense(
                 width,
                 activation="relu",
-                kernel_initializer="he_uniform",
+                kernel_initializer=keras.initializers.HeUniform(seed=next(seeds)),
                 kernel_regularizer=_kernel_regularizer(spec, index),
                 activity_regularizer=_activity_regularizer(spec, index),
             )
         )
+    dropout_seed = next(seeds)
     if spec.dropout > 0:
-        model.add(layers.Dropout(spec.dropout))
-    model.add(layers.Dense(N_CLASSES, activation="softmax"))
+        model.add(layers.Dropout(spec.dropout, seed=dropout_seed))
+    model.add(layers.Dense(N_CLASSES, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds))))
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=_learning_rate(spec)),
         loss="sparse_categorical_crossentropy",

@@ -43,12 +43,21 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# Modules that only build payloads (whose content is hashed anyway), schedule tasks or present
+# results: editing them cannot change a stored result, so they stay out of the fingerprint and
+# a wording fix in a chapter helper does not throw away hours of training. Every other module,
+# including any new one, is in.
+PRESENTATION_MODULES = frozenset(
+    {"__main__.py", "cli.py", "catalog.py", "experiments.py", "presets.py", "sweep.py", "claims.py", "plotting.py", "chapters.py"}
+)
+
+
 @cache
-def code_fingerprint() -> str:
-    """SHA-256 over the package's Python sources and data files, in path order."""
-    package = Path(__file__).resolve().parent
+def code_fingerprint(package: Path = Path(__file__).resolve().parent) -> str:
+    """SHA-256 over the package's computing sources and data files, in path order."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in {".py", ".csv", ".json"}):
+    candidates = (p for p in package.rglob("*") if p.is_file() and p.suffix in {".py", ".csv", ".json"})
+    for path in sorted(p for p in candidates if p.relative_to(package).as_posix() not in PRESENTATION_MODULES):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -6,6 +6,7 @@ returns a :class:`RunRecord`, a plain-data record that the results store keeps a
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,10 @@ from penguins.spec import LogisticSpec, NetworkSpec, Spec
 from penguins.versions import library_versions
 
 EpochCallback = Callable[[int, dict[str, float]], None]
+# TensorFlow's global seed and op-seed counter are per process, Keras' seed state is per thread:
+# two trainings at once in one process (a Dask worker with several threads) would draw from each
+# other's random streams. One training at a time per process keeps every seed's numbers its own.
+_ONE_TRAINING_AT_A_TIME = threading.Lock()
 
 
 @dataclass
@@ -59,7 +64,8 @@ def train(spec: Spec, seed: int = 0, variant: str = "post", on_epoch_end: EpochC
     if isinstance(spec, LogisticSpec):
         fitted = _train_logistic(spec, split, seed)
     elif isinstance(spec, NetworkSpec):
-        fitted = _train_network(spec, split, seed, on_epoch_end)
+        with _ONE_TRAINING_AT_A_TIME:
+            fitted = _train_network(spec, split, seed, on_epoch_end)
     else:
         raise TypeError(f"no trainer for {type(spec).__name__}")
     return _record(spec, split, fitted, time.perf_counter() - started)
@@ -99,7 +105,7 @@ def _train_network(spec: NetworkSpec, split: Split, seed: int, on_epoch_end: Epo
 
     keras.backend.clear_session()  # fresh layer names (dense, dense_1, ...) and no leftover graphs
     seed_everything(seed)
-    model = build_network(spec, split.n_features)
+    model = build_network(spec, split.n_features, seed=seed)
     callbacks: list[keras.callbacks.Callback] = []
     if spec.schedule == "step_decay":
         callbacks.append(

@@ -13,10 +13,13 @@ def penguins(*args: str, store=None) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
-def test_list_shows_every_named_run():
+def test_list_shows_every_named_run_and_experiment():
+    from penguins.experiments import EXPERIMENTS
+
     listed = penguins("list")
     assert listed.returncode == 0
-    assert [line.split()[0] for line in listed.stdout.splitlines()] == list(NAMED_RUNS)
+    names = [line.split()[0] for line in listed.stdout.splitlines() if line.startswith("  ")]
+    assert names == [*NAMED_RUNS, *EXPERIMENTS]
 
 
 @pytest.mark.parametrize("command", [[], ["list"], ["run"]])
@@ -35,6 +38,11 @@ def test_help_on_each_command(command):
         (["run", "hidden-1", "--variant", "tidy"], "invalid choice: 'tidy'"),
         (["run", "logistic", "--epochs", "3"], "--epochs applies to networks"),
         (["fly"], "invalid choice: 'fly'"),
+        (["sweep", "depth", "--seeds", "3-1"], "empty seed range '3-1'"),
+        (["sweep", "depth", "--seeds", "1,1"], "seeds repeat"),
+        (["sweep", "depth", "--jobs", "0"], "must be at least 1"),
+        (["sweep", "depht"], "unknown experiment 'depht'"),
+        (["reproduce", "--preset", "huge"], "invalid choice: 'huge'"),
     ],
 )
 def test_bad_argument_is_one_line_and_status_2(args, message):

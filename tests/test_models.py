@@ -73,3 +73,18 @@ def test_spec_round_trips_through_a_dict():
     assert spec_from_dict(spec.to_dict()) == spec
     with pytest.raises(ValueError, match="unknown fields"):
         spec_from_dict({**spec.to_dict(), "momentum": 0.9})
+
+
+def test_seeded_layers_ignore_other_draws_from_pythons_random():
+    import random
+
+    from penguins.runtime import seed_everything
+
+    spec = NetworkSpec(hidden=(8, 8), dropout=0.5)
+    seed_everything(1)
+    first = [weights.tolist() for weights in build_network(spec, seed=7).get_weights()]
+    seed_everything(1)
+    random.random()  # as a Dask worker's event loop may, between seeding and building
+    second = [weights.tolist() for weights in build_network(spec, seed=7).get_weights()]
+    assert first == second
+    assert first != [weights.tolist() for weights in build_network(spec, seed=8).get_weights()]

@@ -30,6 +30,22 @@ def test_key_covers_payload_code_and_versions(monkeypatch):
     assert key != store.key(PAYLOAD)
 
 
+def test_fingerprint_follows_computing_code_only(tmp_path):
+    import shutil
+
+    from penguins.store import code_fingerprint
+
+    package = tmp_path / "penguins"
+    shutil.copytree(ROOT / "penguins", package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = code_fingerprint(package)
+    (package / "cli.py").write_text("# reworded help\n", encoding="utf-8")
+    assert code_fingerprint.__wrapped__(package) == before
+    (package / "models.py").write_text((package / "models.py").read_text() + "\n# changed\n", encoding="utf-8")
+    assert code_fingerprint.__wrapped__(package) != before
+    (package / "engine_new.py").write_text("X = 1\n", encoding="utf-8")
+    assert len({before, code_fingerprint.__wrapped__(package)}) == 2
+
+
 def test_computes_once_then_reads(tmp_path):
     store, calls = ResultStore(tmp_path), []
     compute = lambda: calls.append(1) or {"answer": 42}  # noqa: E731
