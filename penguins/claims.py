@@ -1123,28 +1123,10 @@ def _run_searches(methods, preset, seeds, variant, store, jobs, wanted) -> tuple
         return {}, f"{SEARCH_ABSENT} (searches were turned off)"
     if preset != SEARCH_PRESET:
         return {}, f"{SEARCH_ABSENT} (preset {preset}; the post's searches run at preset {SEARCH_PRESET})"
-    try:
-        from penguins import search as search_module
+    from penguins.sweep import run_search_sweep
 
-        specs = {method: search_module.preset(method, "full") for method in methods}
-        run_search, record_type = search_module.run_search, search_module.SearchRecord
-    except (ImportError, AttributeError, ValueError) as error:
-        return {}, f"{SEARCH_ABSENT} (penguins.search is not available: {error})"
-    from joblib import Parallel, delayed
-
-    tasks = [(method, seed) for method in methods for seed in seeds]
-    outcomes = Parallel(n_jobs=jobs)(delayed(_search_task)(run_search, specs[method], seed, variant, str(store.root)) for method, seed in tasks)
-    records: dict[str, list[Any]] = {method: [] for method in methods}
-    for (method, _), outcome in zip(tasks, outcomes):
-        records[method].append(record_type.from_dict(outcome))
-    return records, SEARCH_ABSENT
-
-
-def _search_task(run_search: Callable, spec: Any, seed: int, variant: str, root: str) -> dict[str, Any]:
-    from penguins.store import ResultStore
-
-    record, _ = run_search(spec, seed=seed, variant=variant, store=ResultStore(root))
-    return record.to_dict()
+    sweeps = {method: run_search_sweep(method, preset, seeds, variant, jobs=jobs, store=store) for method in methods}
+    return {method: sweep.records for method, sweep in sweeps.items()}, SEARCH_ABSENT
 
 
 def evaluate(evidence: Evidence, claims: Sequence[Claim] | None = None) -> pd.DataFrame:

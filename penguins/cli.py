@@ -90,8 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("name", type=_experiment_name, help="an experiment from `penguins list`")
     _add_sweep_options(sweep)
 
-    reproduce = commands.add_parser("reproduce", help="run every section of the post", description="Run every experiment of the post through the store and print a summary table.")
+    reproduce = commands.add_parser("reproduce", help="run every section of the post", description="Run every experiment and search of the post through the store and print a summary table.")
     _add_sweep_options(reproduce)
+
+    claims = commands.add_parser("claims", help="check the post's numbers and conclusions", description="Compare every number and conclusion of the post with the reproduced results (through the store) and print the ledger.")
+    _add_sweep_options(claims)
     return parser
 
 
@@ -102,10 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         return _run(args)
     from penguins.experiments import EXPERIMENTS
+    from penguins.search import METHODS
 
-    names = [args.name] if args.command == "sweep" else list(EXPERIMENTS)
     try:
-        return _sweep(names, args)
+        if args.command == "claims":
+            return _claims(args)
+        if args.command == "sweep":
+            return _sweep([args.name], [], args)
+        return _sweep(list(EXPERIMENTS), list(METHODS), args)
     except KeyboardInterrupt:
         print("interrupted: finished runs are kept in the store; run the same command again to continue", file=sys.stderr)
         return 130
@@ -124,26 +131,38 @@ def _list() -> int:
     return 0
 
 
-def _sweep(names: list[str], args: argparse.Namespace) -> int:
+def _sweep(names: list[str], methods: list[str], args: argparse.Namespace) -> int:
     from penguins.store import ResultStore
-    from penguins.sweep import run_experiment
+    from penguins.sweep import run_experiment, run_search_sweep, summarise
 
     store = ResultStore(args.store)
+    options = dict(preset=args.preset, seeds=args.seeds, variant=args.variant, jobs=args.jobs, scheduler=args.scheduler, store=store, progress=True)
     rows = []
     computed = total = 0
     for name in names:
-        result = run_experiment(
-            name, preset=args.preset, seeds=args.seeds, variant=args.variant, jobs=args.jobs,
-            scheduler=args.scheduler, store=store, progress=True,
-        )
+        result = run_experiment(name, **options)
         computed += result.computed
         total += len(result.values) * len(result.seeds)
         for row in result.summary().itertuples(index=False):
             rows.append((name, str(row[0]), row.n_seeds, row.mean, row.std, row.ci_low, row.ci_high))
+    for method in methods:
+        searched = run_search_sweep(method, **options)
+        computed += searched.computed
+        total += len(searched.seeds)
+        table = searched.table().assign(search=f"{method} (refit)")
+        row = next(summarise(table, "search", "test_accuracy").itertuples(index=False))
+        rows.append((f"{method} search", "best model", row.n_seeds, row.mean, row.std, row.ci_low, row.ci_high))
     print(f"{'experiment':<15} {'point':<15} {'seeds':>5} {'test acc':>9} {'sd':>7}  95% interval")
     for name, point, n, mean, std, low, high in rows:
         print(f"{name:<15} {point:<15} {n:>5} {mean:>9.3f} {std:>7.3f}  [{low:.3f}, {high:.3f}]")
     print(f"{total} runs ({args.preset} preset, {args.variant} preprocessing): {computed} trained now, {total - computed} from the store")
+    return 0
+
+
+def _claims(args: argparse.Namespace) -> int:
+    from penguins.claims import format_ledger, ledger
+
+    print(format_ledger(ledger(preset=args.preset, seeds=args.seeds, variant=args.variant, jobs=args.jobs, store=args.store)))
     return 0
 
 

@@ -12,6 +12,9 @@ PRESETS = ("full", "quick", "smoke")
 ENV_VARIABLE = "PENGUINS_PRESET"
 # Seeds each result stands on, per preset.
 DEFAULT_SEEDS = {"full": tuple(range(10)), "quick": tuple(range(3)), "smoke": (0, 1)}
+# The searches (penguins.search) come in two sizes: the post's, and a tiny one. A preview
+# (quick) cannot afford the post's searches, which take minutes per seed.
+SEARCH_SIZES = {"full": "full", "quick": "smoke", "smoke": "smoke"}
 
 
 def check_preset(preset: str) -> str:
@@ -27,3 +30,8 @@ def current_preset() -> str:
 
 def default_seeds(preset: str) -> tuple[int, ...]:
     return DEFAULT_SEEDS[check_preset(preset)]
+
+
+def search_size(preset: str) -> str:
+    """Which size of the searches a preset runs."""
+    return SEARCH_SIZES[check_preset(preset)]

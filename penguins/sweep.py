@@ -1,6 +1,6 @@
-"""Run an experiment over seeds: in parallel, resumable, summarised with uncertainty.
+"""Run an experiment or a search over seeds: in parallel, resumable, summarised with uncertainty.
 
-Each (point, seed) pair is one task that goes through the results store, so a finished task is
+Each (point, seed) pair, or each (search, seed), is one task that goes through the results store, so a finished task is
 never computed again: interrupt a sweep and run it again, and it continues from what finished.
 Tasks run with joblib (``jobs`` processes) or, given a scheduler address, on a Dask cluster.
 Every task seeds itself, so the numbers do not depend on how many workers ran them or where.
@@ -21,8 +21,9 @@ from joblib import Parallel, delayed, parallel_config
 from scipy import stats
 
 from penguins.experiments import EXPERIMENTS, Experiment
-from penguins.presets import default_seeds
+from penguins.presets import default_seeds, search_size
 from penguins.runner import run
+from penguins.search import SearchRecord, preset as search_preset, run_search
 from penguins.store import ResultStore
 from penguins.training import RunRecord
 
@@ -97,12 +98,8 @@ def run_experiment(
     seeds = tuple(default_seeds(preset) if seeds is None else seeds)
     store = store or ResultStore()
     points = experiment.points(preset)
-    tasks = [(point, seed) for point in points for seed in seeds]
-    with _backend(jobs, scheduler), _stop_requested_on_sigint() as stop_requested:
-        outcomes = Parallel(return_as="generator")(
-            delayed(_run_task)(point.spec, seed, variant, str(store.root)) for point, seed in tasks
-        )
-        outcomes = list(_until(stop_requested, _with_progress(outcomes, len(tasks), name, progress)))
+    calls = [delayed(_run_task)(point.spec, seed, variant, str(store.root)) for point in points for seed in seeds]
+    outcomes = _execute(calls, jobs, scheduler, name, progress)
     records = [RunRecord.from_dict(record) for record, _ in outcomes]
     by_point = [records[i * len(seeds) : (i + 1) * len(seeds)] for i in range(len(points))]
     return SweepResult(
@@ -116,9 +113,72 @@ def run_experiment(
     )
 
 
+@dataclass
+class SearchSweep:
+    """One search of the post (random, grid or Hyperband) repeated for each seed."""
+
+    method: str
+    preset: str
+    variant: str
+    seeds: tuple[int, ...]
+    records: list[SearchRecord]  # one per seed, in seed order
+    computed: int
+
+    def record(self, seed: int) -> SearchRecord:
+        return self.records[self.seeds.index(seed)]
+
+    def table(self) -> pd.DataFrame:
+        """One row per seed: the best parameters and score, and the refit model's accuracies."""
+        return pd.DataFrame(
+            [
+                {"seed": seed, **record.best_params, "best_score": record.best_score,
+                 "train_accuracy": record.train_accuracy, "test_accuracy": record.test_accuracy}
+                for seed, record in zip(self.seeds, self.records)
+            ]
+        )
+
+
+def run_search_sweep(
+    method: str,
+    preset: str = "full",
+    seeds: tuple[int, ...] | list[int] | None = None,
+    variant: str = "post",
+    jobs: int = 1,
+    scheduler: str | None = None,
+    store: ResultStore | None = None,
+    progress: bool = False,
+) -> SearchSweep:
+    """Run (or read) the post's ``method`` search at the preset's size for every seed."""
+    spec = search_preset(method, search_size(preset))
+    seeds = tuple(default_seeds(preset) if seeds is None else seeds)
+    store = store or ResultStore()
+    calls = [delayed(_search_task)(spec, seed, variant, str(store.root)) for seed in seeds]
+    outcomes = _execute(calls, jobs, scheduler, f"{method} search", progress)
+    return SearchSweep(
+        method=method,
+        preset=preset,
+        variant=variant,
+        seeds=seeds,
+        records=[SearchRecord.from_dict(record) for record, _ in outcomes],
+        computed=sum(not cached for _, cached in outcomes),
+    )
+
+
 def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, bool]:
     record, cached = run(spec, seed=seed, variant=variant, store=ResultStore(store_root))
     return record.to_dict(), cached
+
+
+def _search_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, bool]:
+    record, cached = run_search(spec, seed=seed, variant=variant, store=ResultStore(store_root))
+    return record.to_dict(), cached
+
+
+def _execute(calls: list, jobs: int, scheduler: str | None, label: str, progress: bool) -> list:
+    """Run joblib ``calls`` in order on the chosen backend, stoppable between tasks by Ctrl-C."""
+    with _backend(jobs, scheduler), _stop_requested_on_sigint() as stop_requested:
+        outcomes = Parallel(return_as="generator")(calls)
+        return list(_until(stop_requested, _with_progress(outcomes, len(calls), label, progress)))
 
 
 @contextlib.contextmanager

@@ -8,9 +8,9 @@ from penguins.catalog import NAMED_RUNS
 from conftest import ROOT
 
 
-def penguins(*args: str, store=None) -> subprocess.CompletedProcess:
+def penguins(*args: str, store=None, timeout: float = 300) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "penguins", *(["--store", str(store)] if store else []), *args]
-    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
 
 
 def test_list_shows_every_named_run_and_experiment():
@@ -59,3 +59,20 @@ def test_run_trains_once_then_reads_the_store(tmp_path):
     second = penguins("run", "hidden-0", "--epochs", "1", "--seed", "4", store=tmp_path)
     assert "from the store" in second.stdout
     assert first.stdout.splitlines()[1:] == second.stdout.splitlines()[1:]
+
+
+def test_reproduce_runs_every_section_and_search_then_claims_reads_them():
+    from penguins.experiments import EXPERIMENTS
+    from penguins.search import METHODS
+
+    # one seed keeps it short; the session store shares these runs with the other tests
+    reproduced = penguins("reproduce", "--preset", "smoke", "--seeds", "0", "--jobs", "2", timeout=900)
+    assert reproduced.returncode == 0, reproduced.stderr
+    sections = {line.split()[0] for line in reproduced.stdout.splitlines()[1:-1]}
+    assert sections == set(EXPERIMENTS) | set(METHODS)
+    again = penguins("reproduce", "--preset", "smoke", "--seeds", "0")
+    assert again.stdout.splitlines()[-1].endswith(": 0 trained now, 22 from the store")
+    claims = penguins("claims", "--preset", "smoke", "--seeds", "0")
+    assert claims.returncode == 0, claims.stderr
+    assert claims.stdout.startswith("Claims ledger: preset smoke, variant post, seeds 0")
+    assert "input-features" in claims.stdout and "not reproduced" in claims.stdout
