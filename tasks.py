@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -36,8 +37,13 @@ def set_up() -> None:
 
 
 def test(pytest_args: list[str]) -> None:
+    """The test suite, then (for the whole suite) the reproduce gate on the smoke preset, both in
+    one temporary store so the gate reads what the tests computed."""
     set_up()
-    sh(PYTHON, "-m", "pytest", *pytest_args)
+    with tempfile.TemporaryDirectory(prefix="penguins-test-store-") as store:
+        sh(PYTHON, "-m", "pytest", *pytest_args, PENGUINS_TEST_STORE=store)
+        if not pytest_args:
+            sh(BIN / "penguins", "check", "--preset", "smoke", PENGUINS_STORE=store)
 
 
 def site(preset: str) -> None:

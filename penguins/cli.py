@@ -95,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     claims = commands.add_parser("claims", help="check the post's numbers and conclusions", description="Compare every number and conclusion of the post with the reproduced results (through the store) and print the ledger.")
     _add_sweep_options(claims)
+
+    check = commands.add_parser("check", help="the reproduce gate: compare with the committed reference", description="Recompute a preset through the store and compare it with reference/<preset>.json: exact where the value is deterministic, within a tolerance from the seed spread elsewhere. Exits 1 when anything moved.")
+    check.add_argument("--preset", choices=PRESETS, default="smoke", help="which reference (default: smoke)")
+    check.add_argument("--jobs", type=_positive_int, default=1, help="parallel worker processes (default 1)")
+    check.add_argument("--reference", metavar="DIR", help="folder of the reference files (default: reference/ in the project)")
+    check.add_argument("--update", action="store_true", help="write the reference from the current results instead of comparing")
+    check.add_argument("--all", action="store_true", help="list every compared value, not only those that moved")
     return parser
 
 
@@ -110,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "claims":
             return _claims(args)
+        if args.command == "check":
+            return _check(args)
         if args.command == "sweep":
             return _sweep([args.name], [], args)
         return _sweep(list(EXPERIMENTS), list(METHODS), args)
@@ -157,6 +166,24 @@ def _sweep(names: list[str], methods: list[str], args: argparse.Namespace) -> in
         print(f"{name:<15} {point:<15} {n:>5} {mean:>9.3f} {std:>7.3f}  [{low:.3f}, {high:.3f}]")
     print(f"{total} runs ({args.preset} preset, {args.variant} preprocessing): {computed} trained now, {total - computed} from the store")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from penguins.reference import compare, compute_reference, format_movements, load_reference, reference_path, save_reference
+    from penguins.store import ResultStore
+
+    path = reference_path(args.preset, args.reference)
+    reference = None if args.update else load_reference(path)
+    current = compute_reference(args.preset, seeds=reference["seeds"] if reference else None, store=ResultStore(args.store), jobs=args.jobs)
+    if args.update:
+        save_reference(current, path)
+        print(f"wrote {path} ({len(current['summaries'])} summaries, {len(current['exact'])} exact values)")
+        return 0
+    movements = compare(reference, current)
+    print(format_movements(movements, show_all=args.all))
+    moved = sum(movement.moved for movement in movements)
+    print(f"reproduce gate ({args.preset}): {'FAILED, ' + str(moved) + ' moved' if moved else 'passed'} against {path}")
+    return 1 if moved else 0
 
 
 def _claims(args: argparse.Namespace) -> int:

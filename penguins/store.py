@@ -63,16 +63,19 @@ def code_fingerprint(package: Path = Path(__file__).resolve().parent) -> str:
     return digest.hexdigest()
 
 
+def project_root() -> Path | None:
+    """The project holding the current folder: the nearest parent with a ``pyproject.toml``."""
+    here = Path.cwd().resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / "pyproject.toml").is_file()), None)
+
+
 def default_root() -> Path:
-    """``$PENGUINS_STORE``, else ``.penguins-store`` in the project holding the current folder
-    (the nearest parent with a ``pyproject.toml``), else the user's cache folder."""
+    """``$PENGUINS_STORE``, else ``.penguins-store`` in the project holding the current folder,
+    else the user's cache folder."""
     if os.environ.get(ENV_VARIABLE):
         return Path(os.environ[ENV_VARIABLE]).expanduser()
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder / DEFAULT_FOLDER
-    return Path.home() / ".cache" / "penguins"
+    root = project_root()
+    return root / DEFAULT_FOLDER if root is not None else Path.home() / ".cache" / "penguins"
 
 
 class ResultStore:

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_store(tmp_path_factory: pytest.TempPathFactory) -> None:
-    os.environ["PENGUINS_STORE"] = str(tmp_path_factory.mktemp("store"))
+    # tasks.py names the folder (PENGUINS_TEST_STORE) so that the reproduce gate it runs after the
+    # tests reads the smoke results the tests computed instead of training them again.
+    os.environ["PENGUINS_STORE"] = os.environ.get("PENGUINS_TEST_STORE") or str(tmp_path_factory.mktemp("store"))
 
 
 def run_python(code: str, *, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
