@@ -56,10 +56,28 @@ def site(preset: str) -> None:
             "version), then run this command again. Without Quarto, `python tasks.py test` still runs every chapter."
         )
     env = {"PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "QUARTO_PYTHON": str(PYTHON), "PENGUINS_PRESET": preset}
+    for variant in ("post", "leak-free"):  # compute first, with a progress bar; the pages then read the store
+        sh(BIN / "penguins", "reproduce", "--preset", preset, "--variant", variant, "--jobs", str(os.cpu_count() or 1))
     for language in LANGUAGES:
         sh(quarto, "render", "--profile", language, **env)
-    shutil.copyfile(ROOT / "report" / "index.html", ROOT / "_site" / "index.html")
+    assemble()
     print(f"Site written to {ROOT / '_site'} (open _site/index.html).")
+
+
+def assemble() -> None:
+    """Put the language chooser at the site root and make each language's folder open on its
+    introduction: without a root index.qmd, Quarto points _site/<lang>/index.html at the
+    alphabetically first page instead."""
+    site = ROOT / "_site"
+    shutil.copyfile(ROOT / "report" / "index.html", site / "index.html")
+    for language in LANGUAGES:
+        target = f"report/{language}/index.html"
+        (site / language / "index.html").write_text(
+            f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="0; url={target}"><link rel="canonical" href="{target}">'
+            f'</head><body><a href="{target}">{target}</a></body></html>\n',
+            encoding="utf-8",
+        )
 
 
 def main() -> None:
@@ -69,10 +87,13 @@ def main() -> None:
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
     site_parser = commands.add_parser("site", help="set up .venv, compute the results and render both languages")
     site_parser.add_argument("--preset", default="full", help="experiment preset: full (default) or a quicker one for previews")
+    commands.add_parser("assemble", help="after rendering both profiles: root language chooser and landing pages")
     args = parser.parse_args()
     try:
         if args.command == "test":
             test(args.pytest_args)
+        elif args.command == "assemble":
+            assemble()
         else:
             site(args.preset)
     except subprocess.CalledProcessError as error:

@@ -165,7 +165,7 @@ def test_results_are_computed_before_rendering_and_the_chooser_is_copied_last(pu
     quarto = uses_index(build, "quarto-dev/quarto-actions/setup")
     korean = run_index(build, "quarto render --profile ko")
     english = run_index(build, "quarto render --profile en")
-    chooser = run_index(build, "cp report/index.html _site/index.html")
+    chooser = run_index(build, "python tasks.py assemble")
     upload = uses_index(build, "actions/upload-pages-artifact")
     assert reproduce < korean and quarto < korean < english < chooser < upload
     assert build["env"]["PENGUINS_PRESET"] == "full"
