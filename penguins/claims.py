@@ -533,6 +533,21 @@ class Claim:
         except NotCheckable as missing:
             return Verdict(NOT_CHECKABLE, str(missing), "")
 
+    @property
+    def has_observed(self) -> bool:
+        """Whether the claim is one number checked against per-seed values (:meth:`observed`)."""
+        return callable(getattr(self.check, "observed", None))
+
+    def observed(self, evidence: Evidence) -> pd.Series:
+        """The per-seed values a single number of the post is checked against, indexed by seed.
+
+        Raises :class:`NotCheckable` when the evidence lacks them, and ``TypeError`` for a claim
+        that is not one number against per-seed values (see :attr:`has_observed`).
+        """
+        if not self.has_observed:
+            raise TypeError(f"claim {self.id!r} is not checked against per-seed values")
+        return self.check.observed(evidence)  # type: ignore[attr-defined]
+
 
 def _doc(**values: Any) -> Callable[[Callable], Callable]:
     """Fill a check's docstring with the constants it uses, so the stated rule shows numbers."""
@@ -644,9 +659,17 @@ def _check_tuner_units(evidence: Evidence) -> Verdict:
 def _single(experiment: str, run: str, score: str, stated: float) -> Callable[[Evidence], Verdict]:
     what = score.replace("_", " ")
 
-    def check(evidence: Evidence) -> Verdict:
-        return rule_single_run(evidence.scores(experiment, run, score), stated, f"{run} {what}")
+    def observed(evidence: Evidence) -> pd.Series:
+        table = evidence.table(experiment)
+        rows = table[table["value"] == run].sort_values("seed")
+        if rows.empty:
+            raise NotCheckable(f"preset {evidence.preset} has no {experiment} run {_fmt(run)}")
+        return pd.Series(rows[score].to_numpy(dtype=float), index=rows["seed"].to_numpy(), name=score)
 
+    def check(evidence: Evidence) -> Verdict:
+        return rule_single_run(observed(evidence).to_numpy(), stated, f"{run} {what}")
+
+    check.observed = observed  # type: ignore[attr-defined]
     check.__doc__ = (
         f"""Single run vs our seeds (rule_single_run) on the {what} of {run}: reproduced if the post's value (± its rounding) """
         """meets the 95 % interval of our mean, within seed noise if it meets our [min, max] or the 95 % prediction interval of one run."""
@@ -839,6 +862,33 @@ POST_RANDOM_CANDIDATES = (
 )
 RANDOM_BEST = POST_RANDOM_CANDIDATES[4]
 GRID_BEST = {"batch_size": 16, "epochs": 12, "optimizer__learning_rate": 0.001}
+# The mean cross-validated accuracy of each candidate in the post's cv_results_ tables, in
+# candidate order (the post prints them sorted by score, with the candidate index).
+POST_RANDOM_MEAN_SCORES = (0.974439, 0.989051, 0.970815, 0.981725, 0.996377, 0.978102, 0.985428, 0.981725, 0.978141, 0.992714)
+POST_GRID_CANDIDATES = (
+    {"batch_size": 10, "epochs": 10, "optimizer__learning_rate": 0.001},
+    {"batch_size": 10, "epochs": 10, "optimizer__learning_rate": 0.005},
+    {"batch_size": 10, "epochs": 12, "optimizer__learning_rate": 0.001},
+    {"batch_size": 10, "epochs": 12, "optimizer__learning_rate": 0.005},
+    {"batch_size": 16, "epochs": 10, "optimizer__learning_rate": 0.001},
+    {"batch_size": 16, "epochs": 10, "optimizer__learning_rate": 0.005},
+    {"batch_size": 16, "epochs": 12, "optimizer__learning_rate": 0.001},
+    {"batch_size": 16, "epochs": 12, "optimizer__learning_rate": 0.005},
+)
+POST_GRID_MEAN_SCORES = (0.978102, 0.978062, 0.978102, 0.985467, 0.985428, 0.981725, 0.992714, 0.974478)
+
+
+def post_search_table(method: str) -> pd.DataFrame:
+    """The post's ``cv_results_`` table of the ``method`` ("random" or "grid") search as data: one
+    row a candidate in candidate order, with its parameters and mean cross-validated accuracy."""
+    candidates, scores = {
+        "random": (POST_RANDOM_CANDIDATES, POST_RANDOM_MEAN_SCORES),
+        "grid": (POST_GRID_CANDIDATES, POST_GRID_MEAN_SCORES),
+    }[method]
+    frame = pd.DataFrame([dict(candidate) for candidate in candidates])
+    frame.insert(0, "candidate", range(len(frame)))
+    frame["mean_test_score"] = scores
+    return frame
 
 
 def post_random_state(candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CANDIDATES, limit: int = RANDOM_STATE_SCAN) -> int | None:
@@ -859,10 +909,15 @@ def post_random_state(candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CAND
 
 
 def _search_score(method: str, stated: float) -> Callable[[Evidence], Verdict]:
-    def check(evidence: Evidence) -> Verdict:
-        records = evidence.search_records(method)
-        return rule_single_run([record.best_score for record in records], stated, f"best cross-validated accuracy of the {method} search")
+    def observed(evidence: Evidence) -> pd.Series:
+        records = evidence.search_records(method)  # one per seed, in seed order
+        seeds = [getattr(record, "seed", seed) for record, seed in zip(records, evidence.seeds)]
+        return pd.Series([record.best_score for record in records][: len(seeds)], index=seeds, name="best_score")
 
+    def check(evidence: Evidence) -> Verdict:
+        return rule_single_run(observed(evidence).to_numpy(), stated, f"best cross-validated accuracy of the {method} search")
+
+    check.observed = observed  # type: ignore[attr-defined]
     check.__doc__ = (
         f"""Single run vs our seeds (rule_single_run) on the best mean cross-validated accuracy of the post's {method} search, """
         """one search per seed; needs the search results (preset full)."""
@@ -957,6 +1012,38 @@ SECTIONS = (
     "결론",
 )
 """The post's headings, in its order; the ledger lists the claims in this order."""
+
+SECTIONS_EN = {
+    "데이터 읽어오기": "Loading the data",
+    "데이터 분할": "Splitting the data",
+    "기준모델 : Logistic Regression": "Baseline: logistic regression",
+    "기본 인공신경망 : 은닉층 0개": "Basic network: no hidden layer",
+    "기본 인공신경망 : 은닉층 1개": "Basic network: one hidden layer",
+    "기본 인공신경망 : 은닉층 2개": "Basic network: two hidden layers",
+    "실험1 : 은닉층의 수를 늘리면 성능이 오늘까?": "Experiment 1: do more hidden layers help?",
+    "실험2 : 은닉층의 노드를 늘리면 성능이 오를까?": "Experiment 2: do more nodes help?",
+    "실험3 : 은닉층의 모양은 성능과 어떤 상관이 있을까?": "Experiment 3: does the shape of the hidden layers matter?",
+    "실험5 : batch_size": "Experiment 5: batch size",
+    "학습률 Step Decay": "Learning rate: step decay",
+    "학습률 Cosine Decay": "Learning rate: cosine decay",
+    "가중치 감소(Weight Decay)": "Weight decay",
+    "Dropout": "Dropout",
+    "Early Stopping": "Early stopping",
+    "하이퍼파라미터 튜닝": "Hyperparameter tuning",
+    "Random Search": "Random search",
+    "Grid Search": "Grid search",
+    "Keras Tuner": "Keras Tuner",
+    "결론": "Conclusion",
+}
+"""The post's headings in English, for the English pages."""
+
+POST_CONCLUSIONS = (
+    ("인공신경망으로 기준모델인 로지스틱 회귀모델 만큼은 나온것 같다.", "The neural network seems to have done at least as well as the logistic-regression baseline."),
+    ("데이터가 작고, 단순하면 그냥 로지스틱 회귀모델로도 충분하다.", "When the data are small and simple, plain logistic regression is enough."),
+    ("복잡한 데이터로 인공신경망을 구성하면 효과가 클 것 같다.", "A neural network would likely pay off more on complex data."),
+    ("닭잡는데 소잡는 칼 쓰지말자", "Don't use an ox-butchering knife to kill a chicken."),
+)
+"""The post's conclusion, line by line as it writes it (Korean), with our English translation."""
 
 
 def _build_claims() -> list[Claim]:

@@ -12,11 +12,15 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from typing import Mapping, Sequence
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 LANGUAGES = ("ko", "en")
@@ -31,6 +35,32 @@ TERMS: dict[str, dict[str, str]] = {
         "bill_depth_mm": "부리 깊이",
         "flipper_length_mm": "날개 길이",
         "body_mass_g": "몸무게",
+        "model": "모델",
+        "hidden_layers": "은닉층 수",
+        "nodes": "층마다 노드 수",
+        "first_layer_nodes": "첫 번째 은닉층 노드 수",
+        "epochs": "에포크",
+        "epoch": "에포크",
+        "batch_size": "배치 크기",
+        "test_accuracy": "테스트 정확도",
+        "train_accuracy": "훈련 정확도",
+        "test_loss": "테스트 손실",
+        "train_loss": "훈련 손실",
+        "accuracy": "훈련 정확도",
+        "val_accuracy": "검증 정확도",
+        "loss": "훈련 손실",
+        "val_loss": "검증 손실",
+        "learning_rate": "학습률",
+        "epochs_run": "학습한 에포크",
+        "true": "실제 종",
+        "predicted": "예측한 종",
+        "mean": "평균",
+        "interval": "95% 신뢰구간",
+        "seed_points": "시드별 값",
+        "count": "펭귄 수",
+        "step": "학습 스텝",
+        "accuracy_axis": "정확도",
+        "loss_axis": "손실",
     },
     "en": {
         "species": "Species",
@@ -40,6 +70,32 @@ TERMS: dict[str, dict[str, str]] = {
         "bill_depth_mm": "Bill depth",
         "flipper_length_mm": "Flipper length",
         "body_mass_g": "Body mass",
+        "model": "Model",
+        "hidden_layers": "Hidden layers",
+        "nodes": "Nodes per layer",
+        "first_layer_nodes": "Nodes in the first hidden layer",
+        "epochs": "Epochs",
+        "epoch": "Epoch",
+        "batch_size": "Batch size",
+        "test_accuracy": "Test accuracy",
+        "train_accuracy": "Train accuracy",
+        "test_loss": "Test loss",
+        "train_loss": "Train loss",
+        "accuracy": "Train accuracy",
+        "val_accuracy": "Validation accuracy",
+        "loss": "Train loss",
+        "val_loss": "Validation loss",
+        "learning_rate": "Learning rate",
+        "epochs_run": "Epochs trained",
+        "true": "True species",
+        "predicted": "Predicted species",
+        "mean": "mean",
+        "interval": "95% confidence interval",
+        "seed_points": "single seeds",
+        "count": "Penguins",
+        "step": "Training step",
+        "accuracy_axis": "Accuracy",
+        "loss_axis": "Loss",
     },
 }
 UNITS = {"bill_length_mm": "mm", "bill_depth_mm": "mm", "flipper_length_mm": "mm", "body_mass_g": "g"}
@@ -181,3 +237,357 @@ def pair_plot(penguins: pd.DataFrame, language: str) -> Figure:
         plot_kws={"s": 14, "alpha": 0.7},
     )
     return grid.figure
+
+
+# --------------------------------------------------------------------------- training results
+
+# Species in the order of the model's classes (penguins.preprocessing.CLASS_NAMES): Adelie 0,
+# Gentoo 1, Chinstrap 2. Kept here as data so this module does not import the preprocessing.
+CLASS_ORDER = ("Adelie", "Gentoo", "Chinstrap")
+LINE_COLOR = "#1f4e79"
+REFERENCE_COLOR = "#b22222"
+# One colour per curve in plot_history / plot_learning_rate, in order.
+CURVE_COLORS = ("#1f4e79", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e")
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize)
+    return fig, ax
+
+
+def plot_confusion_matrix(matrix, language: str, ax: Axes | None = None, title: str | None = None) -> Figure:
+    """A confusion matrix as a heat map: rows are the true species, columns the predicted ones.
+
+    ``matrix`` is a 3 x 3 table of counts (``RunRecord.confusion_matrix``) in the model's class
+    order, Adelie, Gentoo, Chinstrap; the species are labelled in the page's language.
+    """
+    _ensure_font(language)
+    counts = np.asarray(matrix, dtype=int)
+    if counts.shape != (len(CLASS_ORDER), len(CLASS_ORDER)):
+        raise ValueError(f"expected a {len(CLASS_ORDER)} x {len(CLASS_ORDER)} matrix, got shape {counts.shape}")
+    names = [species_name(species, language) for species in CLASS_ORDER]
+    fig, ax = _axes(ax, (4.2, 3.6))
+    sns.heatmap(
+        pd.DataFrame(counts, index=names, columns=names),
+        annot=True,
+        fmt="d",
+        cmap="Blues",
+        cbar=False,
+        square=True,
+        linewidths=0.5,
+        linecolor="white",
+        annot_kws={"fontsize": 12},
+        ax=ax,
+    )
+    ax.set_xlabel(term("predicted", language))
+    ax.set_ylabel(term("true", language))
+    ax.tick_params(axis="y", rotation=0)
+    if title is not None:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sweep(
+    summary: pd.DataFrame,
+    parameter: str,
+    language: str,
+    table: pd.DataFrame | None = None,
+    reference: float | None = None,
+    reference_label: str | None = None,
+    ax: Axes | None = None,
+    log_x: bool = False,
+    score: str = "test_accuracy",
+) -> Figure:
+    """A swept parameter against a score: the mean over seeds, its 95 % interval as a band.
+
+    ``summary`` is ``SweepResult.summary(score)`` (columns ``parameter``, ``mean``, ``ci_low``,
+    ``ci_high``); given ``table`` (``SweepResult.table()``), every seed's value is drawn as a faint
+    point. ``reference`` draws a dashed vertical line at that value (the post's choice), labelled
+    ``reference_label`` in the legend.
+    """
+    _ensure_font(language)
+    data = summary.sort_values(parameter)
+    x = data[parameter].to_numpy(dtype=float)
+    fig, ax = _axes(ax, (7, 4))
+    if table is not None:
+        ax.scatter(
+            table[parameter].to_numpy(dtype=float),
+            table[score].to_numpy(dtype=float),
+            s=12,
+            color=LINE_COLOR,
+            alpha=0.25,
+            linewidths=0,
+            label=term("seed_points", language),
+            zorder=1,
+        )
+    low, high = data["ci_low"].to_numpy(dtype=float), data["ci_high"].to_numpy(dtype=float)
+    if np.isfinite(low).any():
+        ax.fill_between(x, low, high, color=LINE_COLOR, alpha=0.18, linewidth=0, label=term("interval", language), zorder=2)
+    ax.plot(x, data["mean"].to_numpy(dtype=float), color=LINE_COLOR, marker="o", markersize=3.5, linewidth=1.6, label=term("mean", language), zorder=3)
+    if reference is not None:
+        ax.axvline(reference, color=REFERENCE_COLOR, linestyle="--", linewidth=1.2, label=reference_label, zorder=4)
+    if log_x:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(mpl.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
+    elif np.all(np.mod(x, 1) == 0):
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    ax.set_xlabel(label(parameter, language))
+    ax.set_ylabel(label(score, language))
+    if score.endswith("accuracy"):
+        ax.yaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1.0, decimals=0))
+    ax.legend(loc="best", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def _mean_band(curves: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per epoch: the mean, the lowest and highest value over the runs still going, and how many."""
+    length = max(len(curve) for curve in curves)
+    padded = np.full((len(curves), length), np.nan)
+    for row, curve in enumerate(curves):
+        padded[row, : len(curve)] = curve
+    counts = np.sum(~np.isnan(padded), axis=0)
+    return np.nanmean(padded, axis=0), np.nanmin(padded, axis=0), np.nanmax(padded, axis=0), counts
+
+
+def plot_history(
+    histories: Sequence[Mapping[str, Sequence[float]]],
+    metrics: Sequence[str] | str,
+    language: str,
+    ax: Axes | None = None,
+) -> Figure:
+    """Per-epoch training curves: for each metric, the mean over runs and a band from lowest to highest.
+
+    ``histories`` are ``RunRecord.history`` dicts, one per seed; runs stopped early have shorter
+    curves, and each epoch is averaged over the runs that reached it. ``metrics`` are history keys
+    ("accuracy", "val_accuracy", "loss", ...), labelled in the page's language; epochs count from 1.
+    """
+    _ensure_font(language)
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if not histories:
+        raise ValueError("plot_history needs at least one history")
+    fig, ax = _axes(ax, (7, 4))
+    for metric, color in zip(metrics, CURVE_COLORS):
+        curves = [history[metric] for history in histories if history.get(metric)]
+        if not curves:
+            raise KeyError(f"no history has the metric {metric!r}")
+        mean, low, high, _ = _mean_band(curves)
+        epochs = np.arange(1, len(mean) + 1)
+        if len(curves) > 1:
+            ax.fill_between(epochs, low, high, color=color, alpha=0.15, linewidth=0)
+        ax.plot(epochs, mean, color=color, marker="o", markersize=3, linewidth=1.6, label=term(metric, language))
+    ax.set_xlabel(term("epoch", language))
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    if all(metric.endswith("accuracy") for metric in metrics):
+        ax.set_ylabel(term("accuracy_axis", language))
+        ax.yaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1.0, decimals=0))
+    elif all(metric.endswith("loss") for metric in metrics):
+        ax.set_ylabel(term("loss_axis", language))
+    ax.legend(loc="best", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_rate(
+    learning_rates: Sequence[float] | Mapping[str, Sequence[float]],
+    language: str,
+    ax: Axes | None = None,
+    x_label: str = "epoch",
+) -> Figure:
+    """A learning rate over training: one curve, or several given as ``{name: rates}``.
+
+    The rates are per epoch by default (``x_label="epoch"``, counted from 1); pass another term,
+    e.g. ``"step"``, for per-step rates (counted from 0).
+    """
+    _ensure_font(language)
+    curves = dict(learning_rates) if isinstance(learning_rates, Mapping) else {None: learning_rates}
+    fig, ax = _axes(ax, (7, 3.5))
+    start = 1 if x_label == "epoch" else 0
+    for (name, rates), color in zip(curves.items(), CURVE_COLORS):
+        rates = np.asarray(rates, dtype=float)
+        steps = np.arange(start, start + len(rates))
+        ax.plot(steps, rates, color=color, marker="o" if len(rates) <= 40 else None, markersize=3, linewidth=1.6, label=name, drawstyle="default")
+    ax.set_xlabel(term(x_label, language))
+    ax.set_ylabel(term("learning_rate", language))
+    ax.set_ylim(bottom=0)
+    if start == 1:
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    if any(name is not None for name in curves):
+        ax.legend(loc="best", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+# --- schedules / overfitting / methodology ---
+
+SCHEDULE_WORDS = {
+    # NanumGothic has no U+2212 minus sign, so the Korean label says it in words.
+    "ko": {"difference": "테스트 정확도 차이 (누수 없는 전처리에서 원글 전처리를 뺀 값, %p)"},
+    "en": {"difference": "Test accuracy difference (leak-free − post preprocessing, points)"},
+}
+
+
+def plot_schedules_by_step(
+    curves: Mapping[str, Sequence[float]],
+    trained_steps: int,
+    trained_label: str,
+    language: str,
+    ax: Axes | None = None,
+) -> Figure:
+    """Learning rates per optimizer step (counted from 0), with the steps a run really trained shaded.
+
+    ``curves`` maps a schedule's name, in the page's language, to its rate at each step; they may
+    run past ``trained_steps`` to show what the schedule would do next (a restart, say).
+    """
+    _ensure_font(language)
+    fig, ax = _axes(ax, (7, 3.8))
+    ax.axvspan(0, trained_steps, color="#888888", alpha=0.15, linewidth=0, label=trained_label)
+    longest = 0
+    for (name, rates), color in zip(curves.items(), CURVE_COLORS):
+        rates = np.asarray(rates, dtype=float)
+        longest = max(longest, len(rates))
+        ax.plot(np.arange(len(rates)), rates, color=color, linewidth=1.6, label=name)
+    ax.set_xlim(0, longest - 1)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(term("step", language))
+    ax.set_ylabel(term("learning_rate", language))
+    ax.legend(loc="upper center", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_variant_differences(differences: pd.DataFrame, language: str, ax: Axes | None = None) -> Figure:
+    """Per run, the mean per-seed difference of test accuracy (leak-free minus post) and its 95 % interval.
+
+    ``differences`` has one row per run, top to bottom, with columns ``run`` (its name in the
+    page's language), ``mean``, ``ci_low`` and ``ci_high`` as fractions; they are drawn in
+    percentage points around a line at zero.
+    """
+    _ensure_font(language)
+    fig, ax = _axes(ax, (7, 0.45 * len(differences) + 1.4))
+    y = np.arange(len(differences))[::-1]
+    mean = 100 * differences["mean"].to_numpy(dtype=float)
+    low = 100 * differences["ci_low"].to_numpy(dtype=float)
+    high = 100 * differences["ci_high"].to_numpy(dtype=float)
+    has_interval = np.isfinite(low) & np.isfinite(high)
+    ax.axvline(0, color="#555555", linewidth=1.0)
+    ax.errorbar(
+        mean[has_interval],
+        y[has_interval],
+        xerr=[mean[has_interval] - low[has_interval], high[has_interval] - mean[has_interval]],
+        fmt="none",
+        ecolor=LINE_COLOR,
+        elinewidth=1.4,
+        capsize=3,
+    )
+    ax.plot(mean, y, "o", color=LINE_COLOR, markersize=5)
+    ax.set_yticks(y, differences["run"].tolist())
+    ax.set_ylim(-0.7, len(differences) - 0.3)
+    ax.set_xlabel(SCHEDULE_WORDS[check_language(language)]["difference"])
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+# --- tuning / reproduction ---
+
+SEED_VALUE_WORDS = {
+    "ko": {"seeds": "시드별 값", "mean": "평균과 95% 신뢰구간", "post": "원글의 값"},
+    "en": {"seeds": "single seeds", "mean": "mean and 95% confidence interval", "post": "the post's value"},
+}
+POST_COLOR = REFERENCE_COLOR
+
+
+def plot_seed_values(
+    rows: pd.DataFrame,
+    language: str,
+    x_label: str,
+    ax: Axes | None = None,
+    percent: bool = True,
+    reference: float | None = None,
+    band: tuple[float, float] | None = None,
+    legend: bool = True,
+    limits: tuple[float, float] | None = None,
+) -> Figure:
+    """One line a quantity: its per-seed values as points, their mean with a 95 % t-interval, and
+    the post's single value as a red diamond.
+
+    ``rows`` has, top to bottom, a ``label`` (in the page's language), ``values`` (a sequence of
+    per-seed numbers) and optionally ``post`` (the post's number, NaN for none). ``percent`` shows
+    fractions as percentages; ``reference`` draws a vertical line (0 for differences) and ``band``
+    shades an interval of the x axis (a tolerance). The intervals are clipped to ``limits``, by
+    default [0, 1] for percentages: with few seeds a t-interval can leave the possible values.
+    """
+    from scipy import stats
+
+    _ensure_font(language)
+    words = SEED_VALUE_WORDS[check_language(language)]
+    if limits is None and percent:
+        limits = (0.0, 1.0)
+    fig, ax = _axes(ax, (7, 0.42 * len(rows) + 1.5))
+    y = np.arange(len(rows))[::-1]
+    if band is not None:
+        ax.axvspan(*band, color="#888888", alpha=0.15, linewidth=0)
+    if reference is not None:
+        ax.axvline(reference, color="#555555", linewidth=1.0)
+    labelled = {"seeds": False, "mean": False, "post": False}
+    for position, row in zip(y, rows.itertuples(index=False)):
+        values = np.asarray(row.values, dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values):
+            ax.scatter(
+                values,
+                np.full(len(values), position),
+                s=16,
+                color=LINE_COLOR,
+                alpha=0.35,
+                linewidths=0,
+                zorder=2,
+                label=None if labelled["seeds"] else words["seeds"],
+            )
+            labelled["seeds"] = True
+            mean = values.mean()
+            if len(values) > 1:
+                half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+                low, high = mean - half, mean + half
+                if limits is not None:
+                    low, high = max(low, limits[0]), min(high, limits[1])
+                ax.errorbar(mean, position + 0.22, xerr=[[mean - low], [high - mean]], fmt="none", ecolor=LINE_COLOR, elinewidth=1.4, capsize=3, zorder=3)
+            ax.plot(
+                mean,
+                position + 0.22,
+                "o",
+                color=LINE_COLOR,
+                markersize=5,
+                zorder=4,
+                label=None if labelled["mean"] else words["mean"],
+            )
+            labelled["mean"] = True
+        post = getattr(row, "post", float("nan"))
+        if post is not None and np.isfinite(post):
+            ax.plot(
+                post,
+                position - 0.22,
+                "D",
+                color=POST_COLOR,
+                markersize=5.5,
+                zorder=5,
+                label=None if labelled["post"] else words["post"],
+            )
+            labelled["post"] = True
+    ax.set_yticks(y, rows["label"].tolist())
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(x_label)
+    if percent:
+        ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1.0, decimals=0))
+    if legend and any(labelled.values()):
+        ax.legend(loc="best", fontsize="small")
+    fig.tight_layout()
+    return fig

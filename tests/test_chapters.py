@@ -136,6 +136,23 @@ ALLOWED_NUMBERS: dict[str, dict[str, str]] = {
         "0": "min-max scaling maps to the range 0 to 1 (a definition, not a result)",
         "1": "min-max scaling maps to the range 0 to 1 (a definition, not a result)",
     },
+    "experiments": {
+        "1": "the post's experiment numbers (실험1 … 실험5, experiment 1 … 5) and grid start (1 to 99 layers, 1:99 shapes)",
+        "2": "the post's experiment numbers (실험1 … 실험5) and its chosen depth of 2 hidden layers (a setting, not a result)",
+        "3": "the post's experiment numbers (실험1 … 실험5) and the depth 3 from which the ledger compares with depth 2",
+        "4": "the post's experiment numbers (실험1 … 실험5)",
+        "5": "the post's experiment numbers (실험1 … 실험5)",
+        "99": "the post's grids: 1 to 99 hidden layers, shapes 1:99 to 99:1 (settings, not results)",
+        "100": "the post's setting: 100 nodes per hidden layer, 100 nodes in all for the shapes (not a result)",
+    },
+    "networks": {
+        "0": "the post's section titles: networks with 0, 1 and 2 hidden layers (names, not results)",
+        "1": "the post's section titles: networks with 0, 1 and 2 hidden layers (names, not results)",
+        "2": "the post's section titles: networks with 0, 1 and 2 hidden layers (names, not results)",
+    },
+    "overfitting": {"0": "zero in definitions: L1 sets weights to exactly 0, dropout outputs to 0; an interval above 0"},
+    "schedules": {"0": "Keras numbers epochs from 0 (a convention, not a result)"},
+    "methodology": {"0": "a confidence interval that excludes 0, i.e. no difference (a definition, not a result)"},
 }
 
 NUMBER = re.compile(r"(?<![A-Za-z_\d.])\d+(?:[.,]\d+)*")
@@ -259,7 +276,6 @@ def test_profile_config_is_consistent(language: str) -> None:
     assert hrefs[0] == f"report/{language}/index.qmd", f"{name}: the sidebar should start with the introduction"
 
     navbar = website["navbar"]
-    assert source_of_output(output_path(language, "", navbar["logo-href"])) == REPORT / language / "index.qmd"
     other = other_language(language)
     links = [item["href"] for item in navbar.get("right", []) + navbar.get("left", []) if isinstance(item, dict)]
     targets = [source_of_output(output_path(language, "", href)) for href in links]

@@ -372,3 +372,56 @@ def test_search_claims_with_search_records():
     assert C.claim("grid-search-best-score").evaluate(ev).verdict == NOISE
     random_params = C.claim("random-search-best-params").evaluate(ev)
     assert random_params.verdict == NOT_CHECKABLE and "random_state=83" in random_params.reason
+
+
+# ------------------------------------------------------------------------------------------
+# The post's text as data, and the per-seed values behind single numbers (for the chapters)
+# ------------------------------------------------------------------------------------------
+
+
+def test_single_run_claims_expose_their_per_seed_values():
+    table = pd.DataFrame(
+        {"value": ["logistic"] * 3, "seed": [2, 0, 1], "train_accuracy": [0.98, 0.97, 0.99], "test_accuracy": [0.95, 0.97, 0.96]}
+    )
+    ev = Evidence("smoke", "post", (0, 1, 2), tables={"baseline": table})
+    test_claim = C.claim("logistic-test-accuracy")
+    assert test_claim.has_observed
+    observed = test_claim.observed(ev)
+    assert list(observed.index) == [0, 1, 2] and list(observed) == [0.97, 0.96, 0.95]
+    assert test_claim.evaluate(ev) == rule_single_run(observed.to_numpy(), 0.971, "logistic test accuracy")
+    with pytest.raises(C.NotCheckable):
+        C.claim("hidden-2-test-accuracy").observed(ev)
+    assert not C.claim("input-features").has_observed
+    with pytest.raises(TypeError):
+        C.claim("input-features").observed(ev)
+    observed_ids = {claim.id for claim in CLAIMS if claim.has_observed}
+    assert observed_ids == {claim.id for claim in CLAIMS if claim.kind == "single run"} | {
+        "random-search-best-score",
+        "grid-search-best-score",
+    }
+
+
+def test_search_best_scores_expose_their_per_seed_values():
+    ev = Evidence("full", "post", (3, 4))
+    ev.searches = {"grid": [SimpleNamespace(seed=3, best_score=0.99), SimpleNamespace(seed=4, best_score=0.98)]}
+    observed = C.claim("grid-search-best-score").observed(ev)
+    assert list(observed.index) == [3, 4] and list(observed) == [0.99, 0.98]
+
+
+def test_post_search_tables_agree_with_the_posts_best():
+    for method, best, score in (("random", C.RANDOM_BEST, "random-search-best-score"), ("grid", C.GRID_BEST, "grid-search-best-score")):
+        table = C.post_search_table(method)
+        top = table.loc[table["mean_test_score"].idxmax()]
+        assert {name: top[name] for name in best} == best
+        assert round(top["mean_test_score"], 4) == C.claim(score).post_value
+    assert list(C.post_search_table("random")["candidate"]) == list(range(len(C.POST_RANDOM_CANDIDATES)))
+    from penguins.search import preset
+
+    grid = preset("grid", "full")
+    assert len(C.POST_GRID_CANDIDATES) == len(grid.learning_rates) * len(grid.batch_sizes) * len(grid.epochs)
+
+
+def test_sections_and_conclusions_are_in_both_languages():
+    assert set(C.SECTIONS_EN) == set(C.SECTIONS)
+    assert all(korean and english for korean, english in C.POST_CONCLUSIONS)
+    assert "소잡는 칼" in C.POST_CONCLUSIONS[-1][0]
