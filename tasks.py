@@ -41,7 +41,8 @@ def test(pytest_args: list[str]) -> None:
     one temporary store so the gate reads what the tests computed."""
     set_up()
     with tempfile.TemporaryDirectory(prefix="penguins-test-store-") as store:
-        sh(PYTHON, "-m", "pytest", *pytest_args, PENGUINS_TEST_STORE=store)
+        # two pytest workers (pytest-xdist) share the store, so a result is still trained once
+        sh(PYTHON, "-m", "pytest", "-n", "2", *pytest_args, PENGUINS_TEST_STORE=store)
         if not pytest_args:
             sh(BIN / "penguins", "check", "--preset", "smoke", PENGUINS_STORE=store)
 
