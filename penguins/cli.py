@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     claims = commands.add_parser("claims", help="check the post's numbers and conclusions", description="Compare every number and conclusion of the post with the reproduced results (through the store) and print the ledger.")
     _add_sweep_options(claims)
 
+    variants = commands.add_parser("variants", help="post vs leak-free preprocessing, per section", description="Run every experiment with both preprocessings (through the store) and print, per point, the mean test accuracy of each and the per-seed difference.")
+    _add_sweep_options(variants)
+
     check = commands.add_parser("check", help="the reproduce gate: compare with the committed reference", description="Recompute a preset through the store and compare it with reference/<preset>.json: exact where the value is deterministic, within a tolerance from the seed spread elsewhere. Exits 1 when anything moved.")
     check.add_argument("--preset", choices=PRESETS, default="smoke", help="which reference (default: smoke)")
     check.add_argument("--jobs", type=_positive_int, default=1, help="parallel worker processes (default 1)")
@@ -119,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _claims(args)
         if args.command == "check":
             return _check(args)
+        if args.command == "variants":
+            return _variants(args)
         if args.command == "sweep":
             return _sweep([args.name], [], args)
         return _sweep(list(EXPERIMENTS), list(METHODS), args)
@@ -184,6 +189,23 @@ def _check(args: argparse.Namespace) -> int:
     moved = sum(movement.moved for movement in movements)
     print(f"reproduce gate ({args.preset}): {'FAILED, ' + str(moved) + ' moved' if moved else 'passed'} against {path}")
     return 1 if moved else 0
+
+
+def _variants(args: argparse.Namespace) -> int:
+    from penguins.experiments import EXPERIMENTS
+    from penguins.store import ResultStore
+    from penguins.sweep import compare_variants
+
+    store = ResultStore(args.store)
+    print(f"{'experiment':<15} {'point':<15} {'post':>7} {'leak-free':>9} {'difference':>10}  95% interval")
+    for name in EXPERIMENTS:
+        comparison = compare_variants(name, args.preset, args.seeds, store=store, jobs=args.jobs)
+        for row in comparison.itertuples(index=False):
+            print(
+                f"{name:<15} {str(row[0]):<15} {row.test_accuracy_post:>7.3f} {row.test_accuracy_leak_free:>9.3f} "
+                f"{row.mean:>+10.3f}  [{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
+            )
+    return 0
 
 
 def _claims(args: argparse.Namespace) -> int:

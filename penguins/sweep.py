@@ -81,6 +81,30 @@ def summarise(table: pd.DataFrame, by: str, score: str, order: list | None = Non
     return summary
 
 
+def compare_variants(
+    name: str,
+    preset: str = "full",
+    seeds: tuple[int, ...] | list[int] | None = None,
+    store: ResultStore | None = None,
+    jobs: int = 1,
+) -> pd.DataFrame:
+    """Experiment ``name`` with the post's and the leak-free preprocessing, paired by seed.
+
+    Per point: the mean test accuracy with each preprocessing (``test_accuracy_post``,
+    ``test_accuracy_leak_free``), the seed spread of the post's (``seed_sd``) and the mean, sd and
+    95 % interval of the per-seed difference, leak-free minus post (``mean``, ``ci_low``, ...).
+    Both variants share each seed's split, so the split's noise cancels in the difference.
+    """
+    post = run_experiment(name, preset, seeds, store=store, jobs=jobs)
+    leak_free = run_experiment(name, preset, seeds, variant="leak-free", store=store, jobs=jobs)
+    parameter = post.experiment.parameter
+    paired = post.table().merge(leak_free.table(), on=[parameter, "seed"], suffixes=("_post", "_leak_free"))
+    paired["difference"] = paired["test_accuracy_leak_free"] - paired["test_accuracy_post"]
+    means = paired.groupby(parameter, sort=False)[["test_accuracy_post", "test_accuracy_leak_free"]].mean()
+    means["seed_sd"] = paired.groupby(parameter, sort=False)["test_accuracy_post"].std()
+    return summarise(paired, parameter, "difference", order=post.values).join(means, on=parameter)
+
+
 def run_experiment(
     name: str,
     preset: str = "full",

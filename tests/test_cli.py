@@ -76,3 +76,13 @@ def test_reproduce_runs_every_section_and_search_then_claims_reads_them():
     assert claims.returncode == 0, claims.stderr
     assert claims.stdout.startswith("Claims ledger: preset smoke, variant post, seeds 0")
     assert "input-features" in claims.stdout and "not reproduced" in claims.stdout
+
+
+def test_variants_prints_post_against_leak_free_per_section():
+    from penguins.experiments import EXPERIMENTS
+
+    compared = penguins("variants", "--preset", "smoke", "--seeds", "0", timeout=900)
+    assert compared.returncode == 0, compared.stderr
+    lines = compared.stdout.splitlines()
+    assert lines[0].split()[:4] == ["experiment", "point", "post", "leak-free"]
+    assert {line.split()[0] for line in lines[1:]} == set(EXPERIMENTS)
