@@ -15,6 +15,8 @@ DISTRIBUTIONS = (
     ("scikit-learn", ("scikit-learn",)),
     ("scikeras", ("scikeras",)),
     ("keras-tuner", ("keras-tuner",)),
+    ("jax", ("jax",)),
+    ("jaxlib", ("jaxlib",)),
 )
 
 
