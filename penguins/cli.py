@@ -10,6 +10,7 @@ from typing import NoReturn, Sequence
 from penguins.catalog import NAMED_RUNS
 from penguins.preprocessing import VARIANTS
 from penguins.presets import PRESETS
+from penguins.runner import DEFAULT_ENGINE, ENGINES
 from penguins.spec import NetworkSpec
 
 
@@ -92,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     reproduce = commands.add_parser("reproduce", help="run every section of the post", description="Run every experiment and search of the post through the store and print a summary table.")
     _add_sweep_options(reproduce)
+    for parser_with_engine in (sweep, reproduce):
+        parser_with_engine.add_argument(
+            "--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+            help="jax: the sweep engine trains the networks it supports, Keras the rest; keras: one Keras model per run, the reference (default: jax)",
+        )
 
     claims = commands.add_parser("claims", help="check the post's numbers and conclusions", description="Compare every number and conclusion of the post with the reproduced results (through the store) and print the ledger.")
     _add_sweep_options(claims)
@@ -154,7 +160,7 @@ def _sweep(names: list[str], methods: list[str], args: argparse.Namespace) -> in
     rows = []
     computed = total = 0
     for name in names:
-        result = run_experiment(name, **options)
+        result = run_experiment(name, **options, engine=args.engine)
         computed += result.computed
         total += len(result.values) * len(result.seeds)
         for row in result.summary().itertuples(index=False):

@@ -52,7 +52,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -593,6 +593,16 @@ class Trained:
 
 def fit_batch(specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: str = "post") -> list[Trained]:
     """Train every (spec, seed) request; the results in request order."""
+    results: dict[int, Trained] = {}
+    for indices, trained in fit_in_calls(specs, seeds, variant):
+        results.update(zip(indices, trained))
+    return [results[index] for index in range(len(specs))]
+
+
+def fit_in_calls(specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: str = "post") -> Iterator[tuple[list[int], list[Trained]]]:
+    """Train every (spec, seed) request, one compiled call at a time: after each call, yield the
+    indices of the requests it finished and their results (so a caller can keep them before the
+    next call starts, and stop between calls)."""
     specs, seeds = list(specs), list(seeds)
     if len(specs) != len(seeds):
         raise ValueError("specs and seeds must have the same length")
@@ -604,16 +614,21 @@ def fit_batch(specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: str =
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seeds = [int(seed) for seed in seeds]
     runs, where = _runs(specs, seeds)
-    results: dict[int, dict[int, Trained]] = {}
+    requests_of: dict[int, list[int]] = {}
+    for index, (run, _) in enumerate(where):
+        requests_of.setdefault(run, []).append(index)
     for group in _groups(runs):
         started = time.perf_counter()
         outcome = _train_group([runs[i] for i in group], variant)
         share = (time.perf_counter() - started) / len(group)
+        indices, trained = [], []
         for run_index, per_epoch in zip(group, outcome):
-            for trained in per_epoch.values():
-                trained.wall_time_s = share
-            results[run_index] = per_epoch
-    return [results[run][epochs] for run, epochs in where]
+            for trained_run in per_epoch.values():
+                trained_run.wall_time_s = share
+            for index in requests_of[run_index]:
+                indices.append(index)
+                trained.append(per_epoch[where[index][1]])
+        yield indices, trained
 
 
 def train_batch(specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: str = "post") -> list[RunRecord]:
@@ -622,10 +637,17 @@ def train_batch(specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: str
 
     ``wall_time_s`` is the request's share of its call's time.
     """
-    return [
-        _record(spec, trained.split, trained.fitted, trained.wall_time_s)
-        for spec, trained in zip(specs, fit_batch(specs, seeds, variant))
-    ]
+    return [_as_record(spec, trained) for spec, trained in zip(specs, fit_batch(specs, seeds, variant))]
+
+
+def train_in_calls(specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: str = "post") -> Iterator[tuple[list[int], list[RunRecord]]]:
+    """:func:`train_batch` one compiled call at a time: (request indices, their records) per call."""
+    for indices, trained in fit_in_calls(specs, seeds, variant):
+        yield indices, [_as_record(specs[index], result) for index, result in zip(indices, trained)]
+
+
+def _as_record(spec: NetworkSpec, trained: Trained) -> RunRecord:
+    return _record(spec, trained.split, trained.fitted, trained.wall_time_s, ENGINE_NAME)
 
 
 def _train_group(runs: list[_Run], variant: str) -> list[dict[int, Trained]]:

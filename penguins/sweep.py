@@ -4,6 +4,11 @@ Each (point, seed) pair, or each (search, seed), is one task that goes through t
 never computed again: interrupt a sweep and run it again, and it continues from what finished.
 Tasks run with joblib (``jobs`` processes) or, given a scheduler address, on a Dask cluster.
 Every task seeds itself, so the numbers do not depend on how many workers ran them or where.
+
+Networks the JAX engine supports (:mod:`penguins.engine`: the five sweeps and the plain networks)
+are trained by it unless ``engine="keras"``: the missing (point, seed) pairs are split into a few
+tasks of whole compiled calls (:func:`penguins.engine.split_work`), each storing its records
+call by call. Everything else is one Keras model per task.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -22,7 +29,7 @@ from scipy import stats
 
 from penguins.experiments import EXPERIMENTS, Experiment
 from penguins.presets import default_seeds, search_size
-from penguins.runner import run
+from penguins.runner import DEFAULT_ENGINE, check_engine, engine_trains, run, stored_engine_records, train_into_store
 from penguins.search import SearchRecord, preset as search_preset, run_search
 from penguins.store import ResultStore
 from penguins.training import RunRecord
@@ -114,17 +121,38 @@ def run_experiment(
     scheduler: str | None = None,
     store: ResultStore | None = None,
     progress: bool = False,
+    engine: str = DEFAULT_ENGINE,
 ) -> SweepResult:
-    """Run (or read) every point of experiment ``name`` for every seed."""
+    """Run (or read) every point of experiment ``name`` for every seed.
+
+    ``engine="jax"`` (the default) trains the networks :mod:`penguins.engine` supports with it and
+    the rest with Keras; ``engine="keras"`` trains every point as one Keras model (the reference).
+    """
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; choose one of {list(EXPERIMENTS)}")
+    check_engine(engine)
     experiment = EXPERIMENTS[name]
     seeds = tuple(default_seeds(preset) if seeds is None else seeds)
     store = store or ResultStore()
     points = experiment.points(preset)
-    calls = [delayed(_run_task)(point.spec, seed, variant, str(store.root)) for point in points for seed in seeds]
-    outcomes = _execute(calls, jobs, scheduler, name, progress)
-    records = [RunRecord.from_dict(record) for record, _ in outcomes]
+    tasks = [(point.spec, seed) for point in points for seed in seeds]
+    on_engine = [engine_trains(spec, engine) for spec, _ in tasks]
+    by_engine = [i for i, yes in enumerate(on_engine) if yes]
+    by_keras = [i for i, yes in enumerate(on_engine) if not yes]
+    records: list[RunRecord | None] = [None] * len(tasks)
+    computed = 0
+    with _stop_requested_on_sigint() as stop:
+        if by_engine:
+            trained, computed_now = _run_on_engine([tasks[i] for i in by_engine], variant, store, jobs, scheduler, name, progress, stop)
+            computed += computed_now
+            for i, record in zip(by_engine, trained):
+                records[i] = record
+        if by_keras:
+            calls = [delayed(_run_task)(*tasks[i], variant, str(store.root)) for i in by_keras]
+            outcomes = _execute(calls, jobs, scheduler, name, progress, stop)
+            computed += sum(not cached for _, cached in outcomes)
+            for i, (record, _) in zip(by_keras, outcomes):
+                records[i] = RunRecord.from_dict(record)
     by_point = [records[i * len(seeds) : (i + 1) * len(seeds)] for i in range(len(points))]
     return SweepResult(
         experiment=experiment,
@@ -133,9 +161,41 @@ def run_experiment(
         seeds=seeds,
         values=[point.value for point in points],
         records=by_point,
-        computed=sum(not cached for _, cached in outcomes),
+        computed=computed,
     )
 
+
+# Tasks per worker process for the engine: more than one so that the progress bar moves and a
+# Ctrl-C is answered sooner; few, so that each compiled program is loaded by few processes.
+ENGINE_TASKS_PER_JOB = 4
+
+
+def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop) -> tuple[list[RunRecord], int]:
+    """Records of (spec, seed) ``tasks`` trained by the JAX engine: read what is stored, train
+    the rest in whole compiled calls spread over the workers, then read them back."""
+    records = stored_engine_records([spec for spec, _ in tasks], [seed for _, seed in tasks], variant, store)
+    missing = [i for i, record in enumerate(records) if record is None]
+    if not missing:
+        return records, 0
+    from penguins.engine import split_work
+
+    specs, seeds = [tasks[i][0] for i in missing], [tasks[i][1] for i in missing]
+    parts = split_work(specs, seeds, max(1, jobs) * ENGINE_TASKS_PER_JOB)
+    store.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=store.root, prefix=".stop-") as folder:
+        stop_file = Path(folder) / "stop"  # created on Ctrl-C; the workers stop between calls
+        calls = [
+            delayed(_engine_task)([specs[i] for i in part], [seeds[i] for i in part], variant, str(store.root), str(stop_file))
+            for part in parts
+        ]
+        with stop.signalling(stop_file):
+            _execute(calls, jobs, scheduler, f"{label} (jax)", progress, stop, sizes=[len(part) for part in parts])
+    trained = stored_engine_records(specs, seeds, variant, store)
+    for i, record in zip(missing, trained):
+        if record is None:
+            raise RuntimeError(f"the engine did not store {tasks[i][0]} seed {tasks[i][1]}")
+        records[i] = record
+    return records, len(missing)
 
 @dataclass
 class SearchSweep:
@@ -177,7 +237,8 @@ def run_search_sweep(
     seeds = tuple(default_seeds(preset) if seeds is None else seeds)
     store = store or ResultStore()
     calls = [delayed(_search_task)(spec, seed, variant, str(store.root)) for seed in seeds]
-    outcomes = _execute(calls, jobs, scheduler, f"{method} search", progress)
+    with _stop_requested_on_sigint() as stop:
+        outcomes = _execute(calls, jobs, scheduler, f"{method} search", progress, stop)
     return SearchSweep(
         method=method,
         preset=preset,
@@ -193,16 +254,23 @@ def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, boo
     return record.to_dict(), cached
 
 
+def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) -> int:
+    return sum(len(stored) for stored in train_into_store(specs, seeds, variant, ResultStore(store_root), stop_file))
+
+
 def _search_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, bool]:
     record, cached = run_search(spec, seed=seed, variant=variant, store=ResultStore(store_root))
     return record.to_dict(), cached
 
 
-def _execute(calls: list, jobs: int, scheduler: str | None, label: str, progress: bool) -> list:
-    """Run joblib ``calls`` in order on the chosen backend, stoppable between tasks by Ctrl-C."""
-    with _backend(jobs, scheduler), _stop_requested_on_sigint() as stop_requested:
+def _execute(
+    calls: list, jobs: int, scheduler: str | None, label: str, progress: bool, stop: StopRequest, sizes: list[int] | None = None
+) -> list:
+    """Run joblib ``calls`` in order on the chosen backend; after each, raise KeyboardInterrupt if
+    ``stop`` was requested. ``sizes``: how many runs each call stands for, for the progress bar."""
+    with _backend(jobs, scheduler):
         outcomes = Parallel(return_as="generator")(calls)
-        return list(_until(stop_requested, _with_progress(outcomes, len(calls), label, progress)))
+        return list(_until(stop, _with_progress(outcomes, sizes or [1] * len(calls), label, progress)))
 
 
 @contextlib.contextmanager
@@ -218,41 +286,72 @@ def _backend(jobs: int, scheduler: str | None) -> Iterator[None]:
         yield
 
 
+class StopRequest:
+    """A first Ctrl-C, turned into a request to stop between runs: a flag for this process and
+    files it creates for worker processes, which look for them between compiled calls."""
+
+    def __init__(self) -> None:
+        self._requested = threading.Event()
+        self.files: list[Path] = []
+
+    def request(self) -> None:
+        self._requested.set()
+        for file in self.files:
+            file.touch()
+
+    def is_set(self) -> bool:
+        return self._requested.is_set()
+
+    @contextlib.contextmanager
+    def signalling(self, file: Path) -> Iterator[None]:
+        """Create ``file`` when a stop is requested while inside (or if it already was)."""
+        self.files.append(file)
+        try:
+            if self.is_set():
+                file.touch()
+            yield
+        finally:
+            self.files.remove(file)
+
+
 @contextlib.contextmanager
-def _stop_requested_on_sigint() -> Iterator[threading.Event]:
+def _stop_requested_on_sigint() -> Iterator[StopRequest]:
     """Turn a first Ctrl-C into a request to stop after the run under way, which is then stored.
 
     Python delivers SIGINT as a KeyboardInterrupt wherever the main thread happens to be, and one
     that lands in a garbage-collector callback is printed and swallowed, so the sweep would run on.
     A flag checked between runs cannot be lost; a second Ctrl-C interrupts at once.
     """
-    requested = threading.Event()
+    stop = StopRequest()
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        yield requested
+        yield stop
         return
 
     def request_stop(signum, frame) -> None:
-        requested.set()
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        stop.request()
 
     previous = signal.signal(signal.SIGINT, request_stop)
     try:
-        yield requested
+        yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
-def _until(stop_requested: threading.Event, outcomes):
+def _until(stop_requested: StopRequest, outcomes):
     for outcome in outcomes:
         yield outcome
         if stop_requested.is_set():
             raise KeyboardInterrupt
 
 
-def _with_progress(outcomes, total: int, name: str, show: bool):
+def _with_progress(outcomes, sizes: list[int], name: str, show: bool):
     if not show:
         yield from outcomes
         return
     from tqdm import tqdm
 
-    yield from tqdm(outcomes, total=total, desc=name, unit="run", file=sys.stderr)
+    with tqdm(total=sum(sizes), desc=name, unit="run", file=sys.stderr) as bar:
+        for outcome, size in zip(outcomes, sizes):
+            bar.update(size)
+            yield outcome

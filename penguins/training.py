@@ -46,6 +46,7 @@ class RunRecord:
     summary: list[dict[str, Any]] = field(default_factory=list)  # one row a layer (networks only)
     wall_time_s: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
+    engine: str = "keras"  # what trained it: "keras" (one model per run) or "jax" (penguins.engine)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -144,7 +145,7 @@ def _train_network(spec: NetworkSpec, split: Split, seed: int, on_epoch_end: Epo
     )
 
 
-def _record(spec: Spec, split: Split, fitted: _Fitted, wall_time_s: float) -> RunRecord:
+def _record(spec: Spec, split: Split, fitted: _Fitted, wall_time_s: float, engine: str = "keras") -> RunRecord:
     train_predictions = fitted.train_probabilities.argmax(axis=1)
     test_predictions = fitted.test_probabilities.argmax(axis=1)
     matrix = confusion_matrix(split.y_test, test_predictions, labels=list(range(len(CLASS_NAMES))))
@@ -164,4 +165,5 @@ def _record(spec: Spec, split: Split, fitted: _Fitted, wall_time_s: float) -> Ru
         summary=fitted.summary,
         wall_time_s=wall_time_s,
         versions=library_versions(),
+        engine=engine,
     )

@@ -70,9 +70,30 @@ def test_dask_cluster_gives_the_same_numbers_as_a_local_run(tmp_path):
     pd.testing.assert_frame_equal(local.table(), remote.table())
 
 
-def test_interrupted_sweep_resumes_without_redoing_anything(tmp_path):
-    store = tmp_path / "store"
-    command = [sys.executable, "-m", "penguins", "--store", str(store), "sweep", "epochs", "--preset", "smoke", "--seeds", "0-3"]
+def test_the_engine_and_keras_compute_the_same_sweep_and_are_stored_apart(tmp_path):
+    store = ResultStore(tmp_path)
+    on_engine = run_experiment("basic-networks", preset="smoke", seeds=[2], store=store)
+    on_keras = run_experiment("basic-networks", preset="smoke", seeds=[2], store=store, engine="keras")
+    # hidden-0 (no hidden layer) is not the engine's: Keras trains it, and the keras sweep reads it back
+    assert [record.engine for (record,) in on_engine.records] == ["keras", "jax", "jax"]
+    assert [record.engine for (record,) in on_keras.records] == ["keras", "keras", "keras"]
+    assert (on_engine.computed, on_keras.computed) == (3, 2)
+    for (mine,), (theirs,) in zip(on_engine.records, on_keras.records):
+        assert mine.confusion_matrix == theirs.confusion_matrix
+        assert mine.test_loss == pytest.approx(theirs.test_loss, abs=1e-6)
+        np.testing.assert_allclose(mine.test_probabilities, theirs.test_probabilities, atol=1e-6)
+    again = run_experiment("basic-networks", preset="smoke", seeds=[2], store=store)
+    assert again.computed == 0 and again.table().equals(on_engine.table())
+
+
+def test_unknown_engine_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown engine 'torch'"):
+        run_experiment("width", preset="smoke", store=ResultStore(tmp_path), engine="torch")
+
+
+def _interrupt_and_resume(store, command: list[str], total: int) -> int:
+    """Start ``command``, Ctrl-C it once the first results are stored, check that it stopped
+    cleanly with whole entries, rerun it, and return how many runs the first attempt finished."""
     # A job started in the background by a non-interactive shell (as CI may start us) inherits an
     # ignored SIGINT; give the child the default disposition a user's terminal would give it.
     process = subprocess.Popen(
@@ -88,10 +109,24 @@ def test_interrupted_sweep_resumes_without_redoing_anything(tmp_path):
     assert "run the same command again to continue" in stderr and "Traceback" not in stderr
     entries = list(store.rglob("*.json"))
     finished = len(entries)
-    assert 2 <= finished < 8
+    assert 2 <= finished < total
     for entry in entries:  # every surviving entry is whole and valid
         assert json.loads(entry.read_text())["checksum"]
-    assert not list(store.rglob(".tmp-*"))
+    assert not list(store.rglob(".tmp-*")) and not list(store.glob(".stop-*"))
     resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"8 runs (smoke preset, post preprocessing): {8 - finished} trained now, {finished} from the store" in resumed.stdout
+    assert f"{total} runs (smoke preset, post preprocessing): {total - finished} trained now, {finished} from the store" in resumed.stdout
+    return finished
+
+
+def test_interrupted_keras_sweep_resumes_without_redoing_anything(tmp_path):
+    store = tmp_path / "store"
+    command = [sys.executable, "-m", "penguins", "--store", str(store), "sweep", "epochs", "--preset", "smoke", "--seeds", "0-3", "--engine", "keras"]
+    _interrupt_and_resume(store, command, total=8)
+
+
+def test_interrupted_engine_sweep_keeps_finished_calls_and_resumes(tmp_path):
+    # 2 batch sizes x 25 seeds: six compiled calls of up to 10 runs; a Ctrl-C stops between calls
+    store = tmp_path / "store"
+    command = [sys.executable, "-m", "penguins", "--store", str(store), "sweep", "batch-size", "--preset", "smoke", "--seeds", "0-24"]
+    _interrupt_and_resume(store, command, total=50)
