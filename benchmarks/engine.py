@@ -3,16 +3,20 @@
     python benchmarks/engine.py                    # subset comparison, then the full preset (10 seeds, 2 processes)
     python benchmarks/engine.py --full-seeds 1     # the full preset with one seed only
     python benchmarks/engine.py --skip-full        # only the subset comparison
+    python benchmarks/engine.py --with-searches    # the full preset's searches too (about 45 min on 2 cores)
 
 1. Shared subset: the five sweeps' points of ``--subset`` (default the ``quick`` preset), one seed.
    The plain loop (``training.train`` per point) and the engine (``engine.train_batch`` on all
-   points at once) each run once in a fresh process; the engine's time includes compiling its
-   programs. It then trains the same points again in the same process (programs compiled: the
-   steady state of a long sweep). Prints both times, their ratio, and how far the two paths'
-   results are apart on every point.
-2. Full preset: every point of the five sweeps for ``--full-seeds`` seeds, split over ``--jobs``
-   fresh processes (``engine.split_work``), no results store; the wall time from start to the
-   last record, compiling included.
+   points at once) each run in a fresh process, libraries imported before the clock starts. The
+   engine runs three ways: compiling every program (an empty XLA compile cache), loading them
+   from the compile cache a first process filled (what a sweep does, which keeps that cache in
+   the results store), and again in the same process (the steady state of a long sweep). Prints
+   the times, the ratios, and how far the two paths' results are apart on every point (the
+   deepest networks differ per seed: round-off alone changes them, see tests/test_engine.py).
+2. Full preset: every section of the post (the sweeps on the engine, the rest on Keras, as
+   ``penguins reproduce`` runs them) for ``--full-seeds`` seeds with ``--jobs`` worker processes,
+   into an empty results store in a temporary folder; the wall time per section and in all,
+   compiling and storing included. The searches (Keras only) are timed only with ``--with-searches``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -33,7 +38,15 @@ def points(preset: str) -> list[tuple[str, object, object]]:
     return [(name, point.value, point.spec) for name in SWEEPS for point in EXPERIMENTS[name].points(preset)]
 
 
+def import_libraries() -> None:
+    """TensorFlow, Keras and JAX, imported before any clock starts (both paths pay the same ~7 s)."""
+    import penguins.engine  # noqa: F401  (sets XLA's flags, then imports TensorFlow through the package)
+    import jax  # noqa: F401
+    import keras  # noqa: F401
+
+
 def plain_loop(specs, seeds, variant) -> tuple[float, list[dict]]:
+    import_libraries()
     from penguins.training import train
 
     started = time.perf_counter()
@@ -41,23 +54,48 @@ def plain_loop(specs, seeds, variant) -> tuple[float, list[dict]]:
     return time.perf_counter() - started, records
 
 
-def engine_twice(specs, seeds, variant) -> tuple[float, float, list[dict]]:
-    started = time.perf_counter()
-    from penguins.engine import train_batch
+def engine_twice(specs, seeds, variant, compile_cache: str) -> tuple[float, float, list[dict]]:
+    """The engine's first call in a fresh process (with XLA's compile cache in ``compile_cache``:
+    empty, it compiles every program; filled by an earlier process, it loads them), then the
+    same call again with every program compiled."""
+    import_libraries()
+    from penguins.engine import enable_compile_cache, train_batch
 
+    enable_compile_cache(compile_cache)
+    started = time.perf_counter()
     records = train_batch(specs, seeds, variant)
-    cold = time.perf_counter() - started
+    first = time.perf_counter() - started
     started = time.perf_counter()
     train_batch(specs, seeds, variant)
-    warm = time.perf_counter() - started
-    return cold, warm, [record.to_dict() for record in records]
+    again = time.perf_counter() - started
+    return first, again, [record.to_dict() for record in records]
 
 
-def engine_part(specs, seeds, variant) -> tuple[int, float]:
-    started = time.perf_counter()
-    from penguins.engine import train_batch
+def full_preset(n_seeds: int, jobs: int, variant: str, with_searches: bool) -> None:
+    from penguins.experiments import EXPERIMENTS
+    from penguins.search import METHODS
+    from penguins.store import ResultStore
+    from penguins.sweep import run_experiment, run_search_sweep
 
-    return len(train_batch(specs, seeds, variant)), time.perf_counter() - started
+    seeds = list(range(n_seeds))
+    print(f"\nfull preset, {n_seeds} seeds, {jobs} processes, empty store (sweeps on the engine, the rest on Keras)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="penguins-benchmark-") as folder:
+        store = ResultStore(folder)
+        started = time.perf_counter()
+        for name in EXPERIMENTS:
+            section_started = time.perf_counter()
+            result = run_experiment(name, "full", seeds, variant, jobs=jobs, store=store)
+            engines = sorted({record.engine for records in result.records for record in records})
+            print(f"  {name:<15} {len(result.values) * len(seeds):5d} runs ({'+'.join(engines):9s}) {time.perf_counter() - section_started:7.1f} s", flush=True)
+        sections = time.perf_counter() - started
+        print(f"  every section: {sections:.1f} s ({sections / 60:.1f} min)", flush=True)
+        if with_searches:
+            for method in METHODS:
+                search_started = time.perf_counter()
+                run_search_sweep(method, "full", seeds, variant, jobs=jobs, store=store)
+                print(f"  {method + ' search':<15} {n_seeds:5d} runs (keras)     {time.perf_counter() - search_started:7.1f} s", flush=True)
+            total = time.perf_counter() - started
+            print(f"  every section and search: {total:.1f} s ({total / 60:.1f} min)")
 
 
 def in_fresh_process(function, *args):
@@ -98,6 +136,7 @@ def main() -> int:
     parser.add_argument("--variant", default="post")
     parser.add_argument("--skip-plain", action="store_true")
     parser.add_argument("--skip-full", action="store_true")
+    parser.add_argument("--with-searches", action="store_true", help="also time the full preset's three searches")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start", flush=True)
 
@@ -105,33 +144,28 @@ def main() -> int:
     labels = [f"{name}={value}" for name, value, _ in subset]
     specs, seeds = [spec for _, _, spec in subset], [args.seed] * len(subset)
     print(f"\nshared subset: the {args.subset} preset's points of {', '.join(SWEEPS)}; seed {args.seed}; {len(specs)} runs", flush=True)
-    cold, warm, engine_records = in_fresh_process(engine_twice, specs, seeds, args.variant)
-    print(f"  engine, fresh process (compiling included): {cold:8.1f} s", flush=True)
-    print(f"  engine, programs compiled:                  {warm:8.1f} s", flush=True)
+    print("  (libraries imported before timing in every process)")
+    with tempfile.TemporaryDirectory(prefix="penguins-xla-cache-") as cache:
+        cold, warm, engine_records = in_fresh_process(engine_twice, specs, seeds, args.variant, cache)
+        cached, _, _ = in_fresh_process(engine_twice, specs, seeds, args.variant, cache)
+    timings = {
+        "engine, fresh process, compiling every program": cold,
+        "engine, fresh process, programs from XLA's compile cache": cached,
+        "engine, programs compiled (same process, again)": warm,
+    }
+    for label, seconds in timings.items():
+        print(f"  {label + ':':<58}{seconds:8.1f} s", flush=True)
     if not args.skip_plain:
         plain, plain_records = in_fresh_process(plain_loop, specs, seeds, args.variant)
-        print(f"  plain Keras loop, fresh process:            {plain:8.1f} s")
-        print(f"  ratio plain / engine: {plain / cold:.0f}x (engine compiling included), {plain / warm:.0f}x (compiled)")
+        print(f"  {'plain Keras loop, fresh process:':<58}{plain:8.1f} s")
+        print(
+            f"  ratio plain / engine: {plain / cold:.0f}x compiling, {plain / cached:.0f}x with the compile cache, "
+            f"{plain / warm:.0f}x compiled"
+        )
         compare(plain_records, engine_records, labels)
 
     if not args.skip_full:
-        from penguins.engine import split_work
-
-        full = points("full")
-        specs = [spec for _, _, spec in full for _ in range(args.full_seeds)]
-        seeds = [seed for _ in full for seed in range(args.full_seeds)]
-        parts = split_work(specs, seeds, args.jobs)
-        print(f"\nfull preset: {len(full)} points of the five sweeps x {args.full_seeds} seeds = {len(specs)} runs, {len(parts)} processes", flush=True)
-        started = time.perf_counter()
-        with ProcessPoolExecutor(max_workers=len(parts), mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(engine_part, [specs[i] for i in part], [seeds[i] for i in part], args.variant) for part in parts]
-            results = [future.result() for future in futures]
-        total = time.perf_counter() - started
-        for index, (count, seconds) in enumerate(results):
-            print(f"  process {index}: {count} runs in {seconds:.1f} s")
-        print(f"  engine total for the full preset's five sweeps: {total:.1f} s ({total / 60:.1f} min)")
-        if args.full_seeds != 10:
-            print(f"  (10 seeds: at most about {total * 10 / args.full_seeds / 60:.1f} min; training grows linearly with seeds, compiling does not)")
+        full_preset(args.full_seeds, args.jobs, args.variant, args.with_searches)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 

@@ -126,6 +126,19 @@ def test_page_links_to_its_twin(path: Path) -> None:
     assert source_of_output(target) == REPORT / other / path.name
 
 
+@pytest.mark.parametrize("path", CHAPTERS, ids=chapter_id)
+def test_links_to_project_files_are_copied_into_the_site(path: Path) -> None:
+    # A link to a file that is not a page (the engine's equivalence test) only works in the site
+    # if the file exists and `project: resources` copies it to the same place in the output.
+    resources = load_config("_quarto.yml")["project"].get("resources", [])
+    for target in re.findall(r"\]\((\.\./[^)#\s]+)\)", path.read_text(encoding="utf-8")):
+        if target.endswith((".html", ".qmd")) or target.endswith("/"):
+            continue
+        relative = posixpath.normpath(posixpath.join(f"report/{path.parent.name}", target))
+        assert (ROOT / relative).is_file(), f"{chapter_id(path)} links to {target}, which does not exist"
+        assert relative in resources, f"{chapter_id(path)} links to {relative}, which `project: resources` does not copy"
+
+
 # --------------------------------------------------------------------------- no typed numbers
 
 # A digit in prose is a typed number unless it is listed here for its chapter (both languages),
