@@ -29,6 +29,12 @@ def fmt_num(value: float, digits: int = 3) -> str:
     return f"{float(value):,.{digits}f}"
 
 
+def fmt_count(count: int, noun: str, plural: str | None = None) -> str:
+    """A count with its English noun, singular or plural: ``(1, "node")`` -> ``"1 node"``,
+    ``(100, "node")`` -> ``"100 nodes"``. (Korean nouns do not change with the count.)"""
+    return f"{fmt_int(count)} {noun if count == 1 else plural or noun + 's'}"
+
+
 def fmt_pct(value: float, digits: int = 1) -> str:
     """A fraction as a percentage: ``0.2`` -> ``"20%"`` with ``digits=0``, ``0.971`` -> ``"97.1%"``."""
     return f"{100 * float(value):.{digits}f}%"

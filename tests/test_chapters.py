@@ -313,3 +313,14 @@ def test_root_page_links_to_both_introductions() -> None:
         assert f"{language}/report/{language}/index.html" in targets, f"report/index.html does not link to {language}"
     for target in targets:
         assert source_of_output(target), f"report/index.html links to {target}, which no chapter renders to"
+
+
+def test_counts_read_as_english() -> None:
+    from penguins.chapters import fmt_count
+
+    assert fmt_count(1, "node") == "1 node"
+    assert fmt_count(100, "node") == "100 nodes"
+    assert fmt_count(0, "run") == "0 runs"
+    assert fmt_count(1, "hidden layer") == "1 hidden layer"
+    assert fmt_count(2, "penguin", "penguins") == "2 penguins"
+    assert fmt_count(11103, "parameter") == "11,103 parameters"
