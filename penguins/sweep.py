@@ -197,6 +197,7 @@ def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop
         records[i] = record
     return records, len(missing)
 
+
 @dataclass
 class SearchSweep:
     """One search of the post (random, grid or Hyperband) repeated for each seed."""

@@ -60,3 +60,19 @@ def test_tolerance_rule():
     assert tolerance("test_accuracy", 0.0, 10) == pytest.approx(1 / 69)  # never below one test penguin
     assert tolerance("train_accuracy", 0.0, 10) == pytest.approx(1 / 275)
     assert tolerance("test_accuracy", 0.05, 4) == pytest.approx(0.025)  # the standard error sd / sqrt(n)
+
+
+@pytest.mark.parametrize("preset", ["full", "quick", "smoke"])
+def test_every_preset_has_a_reference_covering_its_points(preset):
+    # Checked without computing anything: a grid or seed change that was not followed by
+    # `penguins check --preset ... --update` leaves the committed file describing other points.
+    from penguins.experiments import EXPERIMENTS
+    from penguins.presets import default_seeds
+    from penguins.search import METHODS
+
+    reference = load_reference(reference_path(preset, ROOT / "reference"))
+    assert reference["preset"] == preset and reference["seeds"] == list(default_seeds(preset))
+    points = {f"{name} {point.value}" for name, experiment in EXPERIMENTS.items() if name != "baseline" for point in experiment.points(preset)}
+    assert set(reference["summaries"]) == points | {f"{method} search" for method in METHODS}
+    assert set(reference["exact"]["parameters"]) == points
+    assert all(summary["n"] == len(reference["seeds"]) for summary in reference["summaries"].values())
