@@ -61,10 +61,11 @@ def stored_engine_records(specs: Sequence[Spec], seeds: Sequence[int], variant: 
 
 def train_into_store(
     specs: Sequence[Spec], seeds: Sequence[int], variant: str, store: ResultStore, stop_file: str | Path | None = None
-) -> Iterator[list[int]]:
+) -> Iterator[tuple[list[int], list[RunRecord]]]:
     """Train (spec, seed) requests with the JAX engine and store each record as soon as its
-    compiled call finishes; yield the indices of the requests stored by each call. Stops between
-    calls once ``stop_file`` exists (how a sweep's Ctrl-C reaches worker processes).
+    compiled call finishes; yield the indices of the requests each call finished and their
+    records. Stops between calls once ``stop_file`` exists (how a sweep's Ctrl-C reaches worker
+    processes).
 
     Unlike :func:`run`, this takes no per-key lock: two processes given the same missing
     requests would both train them and write equal entries (the engine is deterministic and a
@@ -77,6 +78,6 @@ def train_into_store(
         for index, record in zip(indices, records):
             entry = payload(specs[index], seeds[index], variant, "jax")
             store.save(store.key(entry), entry, record.to_dict())
-        yield indices
+        yield indices, records
         if stop_file is not None and Path(stop_file).exists():
             return

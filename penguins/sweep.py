@@ -172,7 +172,7 @@ ENGINE_TASKS_PER_JOB = 4
 
 def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop) -> tuple[list[RunRecord], int]:
     """Records of (spec, seed) ``tasks`` trained by the JAX engine: read what is stored, train
-    the rest in whole compiled calls spread over the workers, then read them back."""
+    the rest in whole compiled calls spread over the workers (which store them as they go)."""
     records = stored_engine_records([spec for spec, _ in tasks], [seed for _, seed in tasks], variant, store)
     missing = [i for i, record in enumerate(records) if record is None]
     if not missing:
@@ -189,12 +189,10 @@ def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop
             for part in parts
         ]
         with stop.signalling(stop_file):
-            _execute(calls, jobs, scheduler, f"{label} (jax)", progress, stop, sizes=[len(part) for part in parts])
-    trained = stored_engine_records(specs, seeds, variant, store)
-    for i, record in zip(missing, trained):
-        if record is None:
-            raise RuntimeError(f"the engine did not store {tasks[i][0]} seed {tasks[i][1]}")
-        records[i] = record
+            outcomes = _execute(calls, jobs, scheduler, f"{label} (jax)", progress, stop, sizes=[len(part) for part in parts])
+    for part, trained in zip(parts, outcomes):
+        for index, record in trained:
+            records[missing[part[index]]] = RunRecord.from_dict(record)
     return records, len(missing)
 
 
@@ -255,8 +253,13 @@ def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, boo
     return record.to_dict(), cached
 
 
-def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) -> int:
-    return sum(len(stored) for stored in train_into_store(specs, seeds, variant, ResultStore(store_root), stop_file))
+def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) -> list[tuple[int, dict]]:
+    """(index in ``specs``, record) of every request trained before the end or a stop."""
+    return [
+        (index, record.to_dict())
+        for indices, records in train_into_store(specs, seeds, variant, ResultStore(store_root), stop_file)
+        for index, record in zip(indices, records)
+    ]
 
 
 def _search_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, bool]:
