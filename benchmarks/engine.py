@@ -103,12 +103,19 @@ def in_fresh_process(function, *args):
         return pool.submit(function, *args).result()
 
 
+# From about this depth, round-off alone changes a run's result (tests/test_engine.py): there the
+# two paths are compared over seeds, and a per-point difference says nothing.
+CHAOTIC_DEPTH = 30
+
+
 def compare(plain: list[dict], engine: list[dict], labels: list[str]) -> None:
     import numpy as np
 
+    shallow = [(label, mine, theirs) for label, mine, theirs in zip(labels, engine, plain) if len(theirs["spec"]["hidden"]) < CHAOTIC_DEPTH]
+    deep = [label for label, _, theirs in zip(labels, engine, plain) if len(theirs["spec"]["hidden"]) >= CHAOTIC_DEPTH]
     worst = {"loss": (0.0, ""), "probability": (0.0, ""), "history": (0.0, "")}
     accuracy_differences = []
-    for label, mine, theirs in zip(labels, engine, plain):
+    for label, mine, theirs in shallow:
         for key in ("train_accuracy", "test_accuracy"):
             if mine[key] != theirs[key]:
                 accuracy_differences.append(f"{label} {key}: engine {mine[key]:.4f} keras {theirs[key]:.4f}")
@@ -120,11 +127,13 @@ def compare(plain: list[dict], engine: list[dict], labels: list[str]) -> None:
         for key, value in values.items():
             if value >= worst[key][0]:
                 worst[key] = (value, label)
-    print(f"  points with a different train/test accuracy: {len(accuracy_differences)} of {len(labels)}")
+    print(f"  points with fewer than {CHAOTIC_DEPTH} hidden layers: {len(shallow)}; a different train/test accuracy on {len(accuracy_differences)}")
     for line in accuracy_differences:
         print("   ", line)
     for key, (value, label) in worst.items():
         print(f"  largest |engine - keras| {key}: {value:.2e} ({label})")
+    if deep:
+        print(f"  not compared per point (chaotic, compared over seeds in tests/test_engine.py): {', '.join(deep)}")
 
 
 def main() -> int:
