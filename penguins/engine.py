@@ -143,14 +143,15 @@ def _keras_permutations(seed: int, n_samples: int, epochs: int) -> np.ndarray:
     """
     from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
-    from penguins.runtime import seed_everything
+    from penguins.runtime import GLOBAL_SEED_LOCK, seed_everything
 
-    seed_everything(seed)
-    dataset = ArrayDataAdapter(np.arange(n_samples), None, batch_size=n_samples, shuffle=True).get_tf_dataset()
-    orders = []
-    for _ in range(epochs):
-        orders.append(np.concatenate([batch.numpy() for batch in iter(dataset)]))
-        iter(dataset)  # Keras makes the next epoch's iterator at the end of this one, then a new one
+    with GLOBAL_SEED_LOCK:  # from seeding to the last draw, as training.train does
+        seed_everything(seed)
+        dataset = ArrayDataAdapter(np.arange(n_samples), None, batch_size=n_samples, shuffle=True).get_tf_dataset()
+        orders = []
+        for _ in range(epochs):
+            orders.append(np.concatenate([batch.numpy() for batch in iter(dataset)]))
+            iter(dataset)  # Keras makes the next epoch's iterator at the end of this one, then a new one
     return np.stack(orders).astype(np.int32)
 
 

@@ -471,15 +471,15 @@ def search(spec: SearchSpec, seed: int = 0, variant: str = "post", workdir: str 
     """Run the search now (no store). ``workdir`` is Keras Tuner's folder and is required for it."""
     import keras
 
-    from penguins.runtime import seed_everything
+    from penguins.runtime import GLOBAL_SEED_LOCK, seed_everything
 
     if isinstance(spec, HyperbandSpec) and workdir is None:
         raise ValueError("Hyperband needs a working folder (run_search gives it one in the store)")
     started = time.perf_counter()
     split = preprocess(variant, seed)
-    keras.backend.clear_session()  # fresh layer names and no leftover graphs, as training.py does
-    seed_everything(seed)
-    with _quiet_tensorflow_logger():
+    with GLOBAL_SEED_LOCK, _quiet_tensorflow_logger():  # one seeded search at a time per process
+        keras.backend.clear_session()  # fresh layer names and no leftover graphs, as training.py does
+        seed_everything(seed)
         if isinstance(spec, HyperbandSpec):
             record = _run_hyperband(spec, split, seed, Path(workdir))
         else:

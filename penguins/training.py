@@ -6,7 +6,6 @@ returns a :class:`RunRecord`, a plain-data record that the results store keeps a
 
 from __future__ import annotations
 
-import threading
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -17,14 +16,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, log_loss
 
 from penguins.preprocessing import CLASS_NAMES, Split, preprocess
+from penguins.runtime import GLOBAL_SEED_LOCK
 from penguins.spec import LogisticSpec, NetworkSpec, Spec
 from penguins.versions import library_versions
 
 EpochCallback = Callable[[int, dict[str, float]], None]
-# TensorFlow's global seed and op-seed counter are per process, Keras' seed state is per thread:
-# two trainings at once in one process (a Dask worker with several threads) would draw from each
-# other's random streams. One training at a time per process keeps every seed's numbers its own.
-_ONE_TRAINING_AT_A_TIME = threading.Lock()
 
 
 @dataclass
@@ -65,7 +61,7 @@ def train(spec: Spec, seed: int = 0, variant: str = "post", on_epoch_end: EpochC
     if isinstance(spec, LogisticSpec):
         fitted = _train_logistic(spec, split, seed)
     elif isinstance(spec, NetworkSpec):
-        with _ONE_TRAINING_AT_A_TIME:
+        with GLOBAL_SEED_LOCK:  # one seeded training at a time per process
             fitted = _train_network(spec, split, seed, on_epoch_end)
     else:
         raise TypeError(f"no trainer for {type(spec).__name__}")

@@ -73,3 +73,18 @@ def test_same_seed_gives_identical_numbers_in_two_fresh_processes():
     assert outputs[0] == outputs[1]  # exact: every loss, probability and history value
     other = run_python(TRAIN_IN_A_FRESH_PROCESS.format(seed=6))
     assert json.loads(other.stdout.strip().splitlines()[-1])["test_probabilities"] != outputs[0]["test_probabilities"]
+
+
+def test_trainings_in_threads_of_one_process_keep_their_own_seeds():
+    # A Dask worker may run several tasks in threads of one process; TensorFlow's global seed
+    # and op-seed counter are per process, so without training's lock the two runs below would
+    # draw from each other's streams (different weights or batch order, different numbers).
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = NetworkSpec(hidden=(16, 16), epochs=3, batch_size=8)
+    alone = [train(spec, seed=seed) for seed in (4, 5)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(lambda seed: train(spec, seed=seed), (4, 5)))
+    for mine, theirs in zip(together, alone):
+        assert mine.test_probabilities == theirs.test_probabilities
+        assert mine.history == theirs.history
