@@ -56,7 +56,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-import penguins.runtime  # noqa: F401  (TensorFlow's environment, before anything loads it)
+from penguins.runtime import GLOBAL_SEED_LOCK, seed_everything  # (sets TensorFlow's environment first)
 from penguins.preprocessing import Split, preprocess
 from penguins.spec import NetworkSpec, Spec
 from penguins.training import RunRecord, _Fitted, _record
@@ -142,8 +142,6 @@ def _keras_permutations(seed: int, n_samples: int, epochs: int) -> np.ndarray:
     dataset function's own graph).
     """
     from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
-
-    from penguins.runtime import GLOBAL_SEED_LOCK, seed_everything
 
     with GLOBAL_SEED_LOCK:  # from seeding to the last draw, as training.train does
         seed_everything(seed)

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, log_loss
 
 from penguins.preprocessing import CLASS_NAMES, Split, preprocess
-from penguins.runtime import GLOBAL_SEED_LOCK
+from penguins.runtime import GLOBAL_SEED_LOCK, seed_everything
 from penguins.spec import LogisticSpec, NetworkSpec, Spec
 from penguins.versions import library_versions
 
@@ -98,7 +98,6 @@ def _train_network(spec: NetworkSpec, split: Split, seed: int, on_epoch_end: Epo
     import keras
 
     from penguins.models import build_network, step_decay, summary_table
-    from penguins.runtime import seed_everything
 
     keras.backend.clear_session()  # fresh layer names (dense, dense_1, ...) and no leftover graphs
     seed_everything(seed)
