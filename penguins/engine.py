@@ -8,7 +8,7 @@ zero-padded to a common width and the hidden layers between the first and the la
 stacked array walked by a loop, so one program serves every width and depth of a sweep and its
 compile time does not grow with depth. Requests of the same spec and seed that differ only in
 ``epochs`` are one run evaluated after each epoch (exact: the first k epochs of a longer run are
-the k-epoch run). Thirteen programs cover the five sweeps.
+the k-epoch run). Thirteen programs cover the five sweeps, four more the other sections.
 
 It reproduces, replica by replica, what :func:`penguins.training.train` does with Keras:
 
@@ -24,7 +24,14 @@ It reproduces, replica by replica, what :func:`penguins.training.train` does wit
   softmax output); its gradient ``(softmax - one_hot) / batch``, ReLU's ``(output > 0)``; Keras'
   ``Adam`` update (``keras/src/optimizers/adam.py``) written out in float32; the per-epoch
   ``loss`` / ``accuracy`` Keras logs (batch-size-weighted means of the values before each update);
-  ``evaluate`` losses and ``predict`` probabilities after training.
+  ``evaluate`` losses and ``predict`` probabilities after training;
+- the rest of the post's networks: no hidden layer; the learning rate of every step as Keras'
+  ``LearningRateScheduler`` (step decay) or ``CosineDecayRestarts`` sets it; the L1 / L2 kernel and
+  activity penalties of :mod:`penguins.models` (in the loss Keras reports and in the gradients,
+  activity penalties over the batch size as Keras 3 divides them); Dropout's masks, drawn by
+  TensorFlow exactly as Keras' ``Dropout`` draws them (:func:`dropout_masks`); validation on the
+  test split evaluated with the fit's batch size, and ``EarlyStopping`` on ``val_accuracy``
+  applied to those logs (exact: training on after the stopping epoch does not change it).
 
 Zero padding is exact, not approximate: a padded unit has zero weights in and out, so its input
 is 0, ReLU gives 0 with gradient 0, its weights get zero gradients, and Adam moves a weight with
@@ -40,9 +47,13 @@ path is "the" result, and the engine agrees with Keras over seeds, not seed by s
 Side effect: reading Keras' batch order calls ``seed_everything(seed)``, which reseeds Python,
 NumPy and TensorFlow in the calling process, as :func:`penguins.training.train` does.
 
-Supported: :class:`NetworkSpec` with at least one hidden layer, no regularisers, no dropout, a
-constant learning rate, no validation data and no early stopping -- the five sweep experiments.
-:func:`supports` says whether a spec qualifies; anything else goes to the Keras path.
+Supported: every :class:`NetworkSpec` but dropout without a hidden layer (which the post never
+trains). :func:`supports` says whether a spec qualifies; anything else goes to the Keras path.
+The schedules chapter's runs, which start at a learning rate of 0.2, are sensitive to round-off
+too: Adam's update of a weight whose gradient is near its epsilon depends steeply on that
+gradient, whose last bits depend on the order of additions, so weights differ from Keras' from the
+first step and some seeds end elsewhere (as Keras' own do when one initial weight moves by one
+ulp). There, too, the engine agrees with Keras over seeds.
 """
 
 from __future__ import annotations
@@ -52,7 +63,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -94,16 +105,8 @@ def unsupported_reason(spec: Spec) -> str | None:
     """Why the engine cannot train ``spec`` (``None`` when it can)."""
     if not isinstance(spec, NetworkSpec):
         return f"not a network spec ({type(spec).__name__})"
-    if not spec.hidden:
-        return "no hidden layer"
-    if any((spec.kernel_l1, spec.kernel_l2, spec.activity_l1, spec.activity_l2)):
-        return "regularisers"
-    if spec.dropout:
-        return "dropout"
-    if spec.schedule != "constant":
-        return f"learning-rate schedule {spec.schedule!r}"
-    if spec.validate_on_test or spec.early_stopping_patience is not None:
-        return "validation data / early stopping"
+    if not spec.hidden and spec.dropout:
+        return "dropout on the inputs (no hidden layer)"
     return None
 
 
@@ -162,9 +165,9 @@ def keras_batch_order(seed: int, n_samples: int, epochs: int, batch_size: int | 
     ]
 
 
-def _philox_seed(seed: int) -> tuple[int, int]:
-    # keras.random with an int seed on TensorFlow: [seed, 0] as int64, then floormod(2**31 - 2), int32.
-    return (seed % (2**31 - 2), 0)
+def _philox_seed(seed: int, counter: int = 0) -> tuple[int, int]:
+    # a Keras seed generator on TensorFlow: state [seed, counter] as int64, then floormod(2**31 - 2), int32.
+    return (seed % (2**31 - 2), counter % (2**31 - 2))
 
 
 _UNIFORM_CACHE: dict[int, np.ndarray] = {}  # layer seed -> the start of its uniform stream
@@ -258,6 +261,16 @@ def _jax():
     return jax
 
 
+class Features(NamedTuple):
+    """What a compiled program computes besides a plain ReLU network; each combination is its
+    own program (static), so the plain sweeps pay nothing for the rest."""
+
+    hidden: bool = True  # False: softmax only, no hidden layer
+    regularised: bool = False  # L1 / L2 penalties on the first two hidden layers (exactly two)
+    dropout: bool = False  # a dropout mask on the last hidden layer's output
+    eval_each_epoch: bool = False  # evaluate after every epoch (epochs merged, validation)
+
+
 @lru_cache(maxsize=None)
 def _program():
     """The jitted trainer; XLA compiles one executable per distinct set of static shapes.
@@ -273,6 +286,11 @@ def _program():
     copying them at every layer: a middle layer's kernel, m and v are one slice ``[3, H, H]``
     written by one update, and the backward pass reads each kernel from a (transposed) copy the
     forward pass saved, not from the array being updated.
+
+    Per replica and step come a learning rate (schedules are evaluated outside, as Keras
+    evaluates them) and, with dropout, the mask Keras' Dropout draws (see :func:`_dropout_masks`).
+    Penalties are four coefficients per regularised layer: kernel L1, kernel L2, activity L1,
+    activity L2 (what ``penguins.models`` attaches to the first and the second hidden layer).
     """
     jax = _jax()
     import jax.numpy as jnp
@@ -291,17 +309,22 @@ def _program():
     def with_moments(p):  # weight -> [3, ...]: weight, m = 0, v = 0
         return jnp.stack([p, jnp.zeros_like(p), jnp.zeros_like(p)])
 
-    def forward(weights, x, n_mid, saved=None):
-        """Logits and the last hidden output; given ``saved`` = (outputs, kernels) buffers, also
-        every hidden output (``outputs[0]``: the first layer's) and every middle kernel, transposed.
+    def forward(weights, x, n_mid, features, saved=None, mask=None):
+        """Logits, the first and the last hidden output (before dropout); given ``saved`` =
+        (outputs, kernels) buffers, also every hidden output (``outputs[0]``: the first layer's)
+        and every middle kernel, transposed. ``mask``: the dropout multiplier of the last
+        hidden output.
 
         ``weights``: (w0, b0), middle kernels, middle biases, (wo, bo); the middle ones either
         plain ([capacity, H, H], [capacity, H]) or stacked with their moments ([capacity, 3, ...]).
         """
         (w0, b0), mid_w, mid_b, (wo, bo) = weights
+        if not features.hidden:  # the output kernel's first rows are the real [features, classes]
+            return x @ wo[: x.shape[1]] + bo, x, x, saved
         if mid_w.ndim == 3:
             mid_w, mid_b = mid_w[:, None], mid_b[:, None]
         h = jnp.maximum(x @ w0 + b0, 0)
+        h_first = h
         if saved is not None:
             saved = (put(saved[0], h, 0), saved[1])
 
@@ -314,7 +337,8 @@ def _program():
             return h, saved
 
         h, saved = lax.fori_loop(0, n_mid, layer, (h, saved))
-        return h @ wo + bo, h, saved
+        dropped = h if mask is None else h * mask
+        return dropped @ wo + bo, h_first, h, saved
 
     def softmax_xent(logits, labels):
         """TensorFlow's sparse_softmax_cross_entropy_with_logits: loss and softmax, per row."""
@@ -331,20 +355,42 @@ def _program():
         v = v + (jnp.square(grad) - v) * one_minus_b2
         return jnp.stack([weight - (m * alpha) / (jnp.sqrt(v) + epsilon), m, v])
 
-    def evaluate(weights, x_train, y_train, x_test, y_test, n_mid):
-        """``evaluate`` losses and ``predict`` probabilities on the training and the test rows
-        (one forward pass over both: the rows do not interact)."""
-        n_train = x_train.shape[0]
-        logits, _, _ = forward(weights, jnp.concatenate([x_train, x_test]), n_mid)
-        loss, probabilities = softmax_xent(logits, jnp.concatenate([y_train, y_test]))
-        return jnp.mean(loss[:n_train]), probabilities[:n_train], jnp.mean(loss[n_train:]), probabilities[n_train:]
+    def sums(values, axes=None):  # (sum |x|, sum x^2): what L1 and L2 regularisers add up
+        return jnp.stack([jnp.sum(jnp.abs(values), axis=axes), jnp.sum(jnp.square(values), axis=axes)], axis=-1)
 
-    def train_one(params, n_mid, learning_rate, x_train, y_train, x_test, y_test, batches, valid, counts, eval_each_epoch):
+    def kernel_penalty(kernel, coefficients):  # Keras' L1(c)(w) + L2(c)(w) of a kernel
+        return jnp.sum(coefficients[:2] * sums(kernel))
+
+    def kernel_gradient(kernel, coefficients):  # TensorFlow's: c1 * sign(w) and c2 * (2 w)
+        return coefficients[0] * jnp.sign(kernel) + coefficients[1] * (kernel * np.float32(2))
+
+    def activity_gradient(h, coefficients, inverse_count, row_valid):
+        """Gradient of Keras' activity penalty (c * sum(...)) / batch of a layer's output."""
+        scaled = coefficients[2:] * inverse_count
+        return (scaled[0] * jnp.sign(h) + scaled[1] * (h * np.float32(2))) * row_valid[:, None]
+
+    def evaluate(weights, x_train, x_test, y_train, y_test, n_mid, features):
+        """Per row (training rows, then test rows): the loss, the probabilities and the |h| and h^2
+        sums of the first two hidden outputs; and the kernels' |w| and w^2 sums. Keras'
+        ``evaluate`` averages them per batch (see :func:`_keras_loss`)."""
+        logits, h_first, h_last, _ = forward(weights, jnp.concatenate([x_train, x_test]), n_mid, features)
+        loss, probabilities = softmax_xent(logits, jnp.concatenate([y_train, y_test]))
+        n_rows = loss.shape[0]
+        if not features.regularised:
+            return loss, probabilities, jnp.zeros((n_rows, 2, 2), f32), jnp.zeros((2, 2), f32)
+        (w0, _), mid_w, _, _ = weights
+        activity = jnp.stack([sums(h_first, 1), sums(h_last, 1)], axis=1)  # regularised: two layers
+        return loss, probabilities, activity, jnp.stack([sums(w0), sums(mid_w[0])])
+
+    def train_one(params, n_mid, learning_rates, penalties, masks, x_train, y_train, x_test, y_test, batches, valid, counts, features):
         """One replica. ``batches``: [epochs, steps, batch] row indices; ``valid``: [steps, batch]
-        0/1; ``counts``: real rows per step, 0 for a step past the epoch's end (skipped)."""
+        0/1; ``counts``: real rows per step, 0 for a step past the epoch's end (skipped);
+        ``learning_rates``: [epochs, steps]; ``masks``: [epochs, steps, batch, H] dropout
+        multipliers; ``penalties``: [2, 4] for the first and the middle layers."""
         w0, b0, mid_w, mid_b, wo, bo = params
         capacity, width = mid_w.shape[0], mid_w.shape[-1]
         n_classes = wo.shape[-1]
+        first_penalties, middle_penalties = penalties[0], penalties[1]
         state = (
             (with_moments(w0), with_moments(b0)),
             jnp.stack([mid_w, jnp.zeros_like(mid_w), jnp.zeros_like(mid_w)], axis=1),  # [capacity, 3, H, H]
@@ -357,40 +403,66 @@ def _program():
             (w0, b0), mid_w, mid_b, (wo, bo) = state
             return (w0[0], b0[0]), mid_w[:, 0], mid_b[:, 0], (wo[0], bo[0])
 
-        def train_step(carry, rows, row_valid, count):
+        def train_step(carry, rows, row_valid, count, learning_rate, mask):
             state, scratch, iteration, loss_total, correct_total = carry
             x, y = x_train[rows], y_train[rows]
             (w0, b0), mid_w, mid_b, (wo, bo) = state
             first, last = (w0[0], b0[0]), (wo[0], bo[0])
-            logits, h_last, scratch = forward((first, mid_w, mid_b, last), x, n_mid, scratch)
+            mask = mask if features.dropout else None
+            logits, h_first, h_last, scratch = forward((first, mid_w, mid_b, last), x, n_mid, features, scratch, mask)
             outputs, kernels_t = scratch
             loss, probabilities = softmax_xent(logits, y)
+            inverse_count = np.float32(1) / count
             batch_loss = jnp.sum(loss * row_valid) / count
+            if features.regularised:  # Keras' total: data loss, activity penalties, kernel penalties
+                activity = [jnp.sum(c[2:] * sums(h * row_valid[:, None])) / count for h, c in ((h_first, first_penalties), (h_last, middle_penalties))]
+                kernels = [kernel_penalty(w0[0], first_penalties), kernel_penalty(get(mid_w, 0)[0], middle_penalties)]
+                batch_loss = jnp.sum(jnp.stack([batch_loss, *activity, *kernels]))
             correct = jnp.sum((jnp.argmax(probabilities, axis=-1) == y) * row_valid)
             # d(mean loss)/d logits: TensorFlow's gradient of the fused op times 1 / batch
             one_hot = jax.nn.one_hot(y, n_classes, dtype=f32)
-            d_logits = (probabilities - one_hot) * (np.float32(1) / count) * row_valid[:, None]
+            d_logits = (probabilities - one_hot) * inverse_count * row_valid[:, None]
 
             local_step = (iteration + 1).astype(f32)
             alpha = learning_rate * jnp.sqrt(1 - beta_2**local_step) / (1 - beta_1**local_step)
 
             # Each layer's gradients come from its weights before the step, then Adam updates it
             # (Keras takes every gradient first, then applies them all: the same values).
+            if not features.hidden:
+                n_inputs = x.shape[1]
+                kernel_grad = jnp.zeros_like(wo[0]).at[:n_inputs].set(x.T @ d_logits)
+                wo = adam(wo, kernel_grad, alpha)
+                bo = adam(bo, jnp.sum(d_logits, axis=0), alpha)
+                return ((w0, b0), mid_w, mid_b, (wo, bo)), scratch, iteration + 1, loss_total + batch_loss * count, correct_total + correct
             d_h = d_logits @ wo[0].T
-            wo = adam(wo, h_last.T @ d_logits, alpha)
+            dropped = h_last if mask is None else h_last * mask
+            wo = adam(wo, dropped.T @ d_logits, alpha)
             bo = adam(bo, jnp.sum(d_logits, axis=0), alpha)
+            if mask is not None:
+                d_h = d_h * mask
 
             def back(i, carry):
                 d_h, mid_w, mid_b = carry
                 l = n_mid - 1 - i
+                kernel = get(mid_w, l)
+                if features.regularised:  # regularised networks have one middle layer: the second
+                    d_h = d_h + activity_gradient(get(outputs, l + 1), middle_penalties, inverse_count, row_valid)
                 d_z = d_h * (get(outputs, l + 1) > 0)  # TensorFlow's ReluGrad: where the output is > 0
-                mid_w = put(mid_w, adam(get(mid_w, l), get(outputs, l).T @ d_z, alpha), l)
+                grad = get(outputs, l).T @ d_z
+                if features.regularised:
+                    grad = grad + kernel_gradient(kernel[0], middle_penalties)
+                mid_w = put(mid_w, adam(kernel, grad, alpha), l)
                 mid_b = put(mid_b, adam(get(mid_b, l), jnp.sum(d_z, axis=0), alpha), l)
                 return d_z @ get(kernels_t, l), mid_w, mid_b
 
             d_h, mid_w, mid_b = lax.fori_loop(0, n_mid, back, (d_h, mid_w, mid_b))
+            if features.regularised:
+                d_h = d_h + activity_gradient(get(outputs, 0), first_penalties, inverse_count, row_valid)
             d_z = d_h * (get(outputs, 0) > 0)
-            w0 = adam(w0, x.T @ d_z, alpha)
+            grad = x.T @ d_z
+            if features.regularised:
+                grad = grad + kernel_gradient(w0[0], first_penalties)
+            w0 = adam(w0, grad, alpha)
             b0 = adam(b0, jnp.sum(d_z, axis=0), alpha)
             return (
                 ((w0, b0), mid_w, mid_b, (wo, bo)),
@@ -401,41 +473,44 @@ def _program():
             )
 
         def step(carry, inputs):
-            rows, row_valid, count = inputs
-            return lax.cond(count > 0, lambda: train_step(carry, rows, row_valid, count), lambda: carry), None
+            rows, row_valid, count, learning_rate, mask = inputs
+            return lax.cond(count > 0, lambda: train_step(carry, rows, row_valid, count, learning_rate, mask), lambda: carry), None
 
-        def epoch(carry, rows):
+        def epoch(carry, inputs):
+            rows, epoch_learning_rates, epoch_masks = inputs
             state, scratch, iteration = carry
             start = (state, scratch, iteration, jnp.zeros((), f32), jnp.zeros((), f32))
-            (state, scratch, iteration, loss_total, correct_total), _ = lax.scan(step, start, (rows, valid, counts))
+            xs = (rows, valid, counts, epoch_learning_rates, epoch_masks)
+            (state, scratch, iteration, loss_total, correct_total), _ = lax.scan(step, start, xs)
             n_seen = jnp.sum(counts)
             logs = (loss_total / n_seen, correct_total / n_seen)
-            if eval_each_epoch:
-                final = weights(state)
-                logs = logs + evaluate(final, x_train, y_train, x_test, y_test, n_mid)
+            if features.eval_each_epoch:
+                logs = logs + evaluate(weights(state), x_train, x_test, y_train, y_test, n_mid, features)
             return (state, scratch, iteration), logs
 
-        (state, _, _), logs = lax.scan(epoch, (state, scratch, jnp.zeros((), jnp.int32)), batches)
+        start = (state, scratch, jnp.zeros((), jnp.int32))
+        (state, _, _), logs = lax.scan(epoch, start, (batches, learning_rates, masks))
         final = weights(state)
-        if not eval_each_epoch:
-            evaluated = evaluate(final, x_train, y_train, x_test, y_test, n_mid)
+        if not features.eval_each_epoch:
+            evaluated = evaluate(final, x_train, x_test, y_train, y_test, n_mid, features)
             logs = logs + tuple(value[None] for value in evaluated)
         (w0, b0), mid_w, mid_b, (wo, bo) = final
         return (w0, b0, mid_w, mid_b, wo, bo), logs
 
-    def train(params, n_mid, active, learning_rate, x_train, y_train, x_test, y_test, batches, valid, counts, eval_each_epoch):
+    def train(params, n_mid, active, learning_rates, penalties, masks, x_train, y_train, x_test, y_test, batches, valid, counts, features):
         def one(replica):
             active, *inputs = replica
 
             def run():
-                return train_one(*inputs, valid, counts, eval_each_epoch)
+                return train_one(*inputs, valid, counts, features)
 
             shapes = jax.eval_shape(run)
             return lax.cond(active, run, lambda: jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes))
 
-        return lax.map(one, (active, params, n_mid, learning_rate, x_train, y_train, x_test, y_test, batches))
+        replicas = (active, params, n_mid, learning_rates, penalties, masks, x_train, y_train, x_test, y_test, batches)
+        return lax.map(one, replicas)
 
-    return jax.jit(train, static_argnames=("eval_each_epoch",))
+    return jax.jit(train, static_argnames=("features",))
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,13 +525,23 @@ class _Run:
     seed: int
     eval_epochs: tuple[int, ...]  # epochs after which the weights are evaluated
 
+    @property
+    def features(self) -> Features:
+        spec = self.spec
+        return Features(
+            hidden=bool(spec.hidden),
+            regularised=any((spec.kernel_l1, spec.kernel_l2, spec.activity_l1, spec.activity_l2)),
+            dropout=spec.dropout > 0,
+            eval_each_epoch=len(self.eval_epochs) > 1 or spec.validate_on_test,
+        )
+
 
 def _padded_width(spec: NetworkSpec) -> int:
-    return -(-max(spec.hidden) // WIDTH_STEP) * WIDTH_STEP
+    return -(-max(spec.hidden, default=1) // WIDTH_STEP) * WIDTH_STEP
 
 
 def _capacity(spec: NetworkSpec) -> int:
-    middle = len(spec.hidden) - 1
+    middle = max(len(spec.hidden) - 1, 0)
     for capacity in CAPACITIES:
         if middle <= capacity:
             return capacity
@@ -488,7 +573,7 @@ def _runs(specs: Sequence[NetworkSpec], seeds: Sequence[int]) -> tuple[list[_Run
 def _group_key(run: _Run) -> tuple:
     """Runs with the same key can share a call: same static shapes and the same batches' sizes."""
     spec = run.spec
-    return (_padded_width(spec), _capacity(spec), spec.batch_size or DEFAULT_BATCH_SIZE, spec.epochs, len(run.eval_epochs) > 1)
+    return (_padded_width(spec), _capacity(spec), spec.batch_size or DEFAULT_BATCH_SIZE, spec.epochs, run.features)
 
 
 def _groups(runs: list[_Run]) -> list[list[int]]:
@@ -512,16 +597,16 @@ def estimated_cost(spec: NetworkSpec, n_samples: int = 275) -> float:
     """A rough relative training cost of ``spec``: multiply-adds of the padded network per epoch
     plus a per-step overhead, times epochs."""
     width = _padded_width(spec)
-    per_sample = 6 * width + (len(spec.hidden) - 1) * width * width + width * N_CLASSES
+    per_sample = 6 * width + max(len(spec.hidden) - 1, 0) * width * width + width * N_CLASSES
     padded, steps = _batch_shape(spec.batch_size or DEFAULT_BATCH_SIZE, n_samples)
-    return spec.epochs * steps * (3 * per_sample * padded + 20_000 * len(spec.hidden))
+    return spec.epochs * steps * (3 * per_sample * padded + 20_000 * max(len(spec.hidden), 1))
 
 
 def _program_shape(run: _Run, n_samples: int = 275) -> tuple:
     """What decides which compiled program trains ``run``."""
     spec = run.spec
     batch = _batch_shape(spec.batch_size or DEFAULT_BATCH_SIZE, n_samples)
-    return (_padded_width(spec), _capacity(spec), batch, spec.epochs, len(run.eval_epochs) > 1)
+    return (_padded_width(spec), _capacity(spec), batch, spec.epochs, run.features)
 
 
 def split_work(specs: Sequence[Spec], seeds: Sequence[int], parts: int) -> list[list[int]]:
@@ -654,12 +739,11 @@ def _train_group(runs: list[_Run], variant: str) -> list[dict[int, Trained]]:
     splits = [_split(variant, run.seed) for run in runs]
     n_features = splits[0].n_features
     n_train, n_test = len(splits[0].y_train), len(splits[0].y_test)
-    spec = runs[0].spec
+    spec, features = runs[0].spec, runs[0].features
     width, capacity = _padded_width(spec), _capacity(spec)
     batch = spec.batch_size or DEFAULT_BATCH_SIZE
     padded_batch, steps = _batch_shape(batch, n_train)
     epochs = spec.epochs
-    eval_each_epoch = len(runs[0].eval_epochs) > 1
     replicas = REPLICAS * -(-len(runs) // REPLICAS)
 
     # initial weights, zero-padded into the stacked layout; inactive replicas stay all zero
@@ -671,22 +755,32 @@ def _train_group(runs: list[_Run], variant: str) -> list[dict[int, Trained]]:
     bo = np.zeros((replicas, N_CLASSES), np.float32)
     for r, weights in enumerate(_initial_weights_many([(run.spec, run.seed) for run in runs], n_features)):
         kernels = weights[0::2]
-        w0[r, :, : kernels[0].shape[1]] = kernels[0]
+        if len(kernels) > 1:
+            w0[r, :, : kernels[0].shape[1]] = kernels[0]
         for l, kernel in enumerate(kernels[1:-1]):
             wm[r, l, : kernel.shape[0], : kernel.shape[1]] = kernel
         wo[r, : kernels[-1].shape[0]] = kernels[-1]
 
     # each epoch's permutation cut into batches of `batch` rows, each padded to `padded_batch`
     starts = np.arange(0, n_train, batch)
+    real_steps = len(starts)
     positions = starts[:, None] + np.arange(padded_batch)[None, :]
     valid_rows = (np.arange(padded_batch)[None, :] < batch) & (positions < n_train)
     valid = np.zeros((steps, padded_batch), np.float32)
-    valid[: len(starts)] = valid_rows
+    valid[:real_steps] = valid_rows
     counts = valid.sum(axis=1).astype(np.float32)
     rows = np.zeros((replicas, epochs, steps, padded_batch), np.int32)
+    learning_rates = np.zeros((replicas, epochs, steps), np.float32)
+    penalties = np.zeros((replicas, 2, 4), np.float32)
+    masks = np.zeros((replicas, epochs, steps, *((padded_batch, width) if features.dropout else (1, 1))), np.float32)
     for r, run in enumerate(runs):
         order = _keras_permutations(run.seed, n_train, epochs)  # [epochs, n_train]
-        rows[r, :, : len(starts)] = np.where(valid_rows, order[:, np.minimum(positions, n_train - 1)], 0)
+        rows[r, :, :real_steps] = np.where(valid_rows, order[:, np.minimum(positions, n_train - 1)], 0)
+        learning_rates[r, :, :real_steps] = learning_rates_of(run.spec, real_steps)
+        penalties[r] = _penalties(run.spec)
+        if features.dropout:
+            units = run.spec.hidden[-1]
+            masks[r, :, :real_steps, :batch, :units] = _run_dropout_masks(run.spec, run.seed, real_steps)
 
     def per_replica(values, dtype, shape):
         out = np.zeros((replicas, *shape), dtype)
@@ -695,9 +789,11 @@ def _train_group(runs: list[_Run], variant: str) -> list[dict[int, Trained]]:
 
     params, logs = _program()(
         (w0, b0, wm, bm, wo, bo),
-        per_replica([len(run.spec.hidden) - 1 for run in runs], np.int32, ()),
+        per_replica([max(len(run.spec.hidden) - 1, 0) for run in runs], np.int32, ()),
         per_replica([True] * len(runs), np.bool_, ()),
-        per_replica([run.spec.learning_rate for run in runs], np.float32, ()),
+        learning_rates,
+        penalties,
+        masks,
         per_replica([split.x_train for split in splits], np.float32, (n_train, n_features)),
         per_replica([split.y_train for split in splits], np.int32, (n_train,)),
         per_replica([split.x_test for split in splits], np.float32, (n_test, n_features)),
@@ -705,43 +801,176 @@ def _train_group(runs: list[_Run], variant: str) -> list[dict[int, Trained]]:
         rows,
         valid,
         counts,
-        eval_each_epoch=eval_each_epoch,
+        features=features,
     )
     params, logs = jax.device_get((params, logs))
-    # logs: [replica, epoch or evaluation, ...]
-    epoch_loss, epoch_accuracy, train_loss, train_probabilities, test_loss, test_probabilities = logs
+    # logs: [replica, epoch or evaluation, ...]; evaluations cover the training rows, then the test rows
+    epoch_loss, epoch_accuracy, row_losses, probabilities, activity, kernel_sums = logs
     w0, b0, wm, bm, wo, bo = params
+    return [
+        _outcome(run, split, r, (w0, b0, wm, bm, wo, bo), (epoch_loss, epoch_accuracy, row_losses, probabilities, activity, kernel_sums), penalties[r])
+        for r, (run, split) in enumerate(zip(runs, splits))
+    ]
 
-    outcome = []
-    for r, run in enumerate(runs):
-        hidden = run.spec.hidden
+
+def _outcome(run: _Run, split: Split, r: int, params: tuple, logs: tuple, penalties: np.ndarray) -> dict[int, Trained]:
+    """Replica ``r``'s result for each epoch count requested of ``run``, as Keras' fit would
+    report it: evaluations averaged per batch, early stopping applied to the validation logs."""
+    spec, features = run.spec, run.features
+    w0, b0, wm, bm, wo, bo = params
+    epoch_loss, epoch_accuracy, row_losses, probabilities, activity, kernel_sums = logs
+    n_train, hidden = len(split.y_train), spec.hidden
+    if hidden:
         weights = [w0[r, :, : hidden[0]], b0[r, : hidden[0]]]
         for l in range(len(hidden) - 1):
             weights += [wm[r, l, : hidden[l], : hidden[l + 1]], bm[r, l, : hidden[l + 1]]]
         weights += [wo[r, : hidden[-1]], bo[r]]
-        per_epoch = {}
-        for k in run.eval_epochs:
-            at = k - 1 if eval_each_epoch else 0
-            fitted = _Fitted(
-                train_probabilities=train_probabilities[r, at],
-                test_probabilities=test_probabilities[r, at],
-                train_loss=float(train_loss[r, at]),
-                test_loss=float(test_loss[r, at]),
-                history={
-                    "accuracy": [float(value) for value in epoch_accuracy[r, :k]],
-                    "loss": [float(value) for value in epoch_loss[r, :k]],
-                },
-                summary=summary_rows(hidden, n_features),
-            )
-            per_epoch[k] = Trained([np.array(w) for w in weights] if k == run.spec.epochs else [], fitted, splits[r], 0.0)
-        outcome.append(per_epoch)
-    return outcome
+    else:
+        weights = [wo[r, : split.n_features], bo[r]]
+
+    def loss(at: int, rows: slice, batch_size: int) -> float:
+        return _keras_loss(row_losses[r, at, rows], activity[r, at, rows], kernel_sums[r, at], penalties, batch_size, features.regularised)
+
+    train_rows, test_rows = slice(0, n_train), slice(n_train, None)
+    history = {"accuracy": [float(v) for v in epoch_accuracy[r]], "loss": [float(v) for v in epoch_loss[r]]}
+    if spec.validate_on_test:  # Keras evaluates the validation data with the fit's batch size
+        batch = spec.batch_size or DEFAULT_BATCH_SIZE
+        correct = probabilities[r, :, test_rows].argmax(axis=-1) == split.y_test
+        history["val_accuracy"] = [float(np.float32(c.sum()) / np.float32(c.size)) for c in correct]
+        history["val_loss"] = [loss(at, test_rows, batch) for at in range(spec.epochs)]
+    if spec.schedule == "step_decay":  # Keras' LearningRateScheduler logs the epoch's rate
+        history["learning_rate"] = [float(rates[0]) for rates in learning_rates_of(spec, 1)]
+    per_epoch = {}
+    for requested in run.eval_epochs:
+        ran = requested
+        if spec.early_stopping_patience is not None:
+            ran = _epochs_before_early_stop(history["val_accuracy"][:requested], spec.early_stopping_patience)
+        at = ran - 1 if features.eval_each_epoch else 0
+        fitted = _Fitted(
+            train_probabilities=probabilities[r, at, train_rows],
+            test_probabilities=probabilities[r, at, test_rows],
+            train_loss=loss(at, train_rows, DEFAULT_BATCH_SIZE),
+            test_loss=loss(at, test_rows, DEFAULT_BATCH_SIZE),
+            history={name: values[:ran] for name, values in history.items()},
+            summary=summary_rows(hidden, split.n_features, spec.dropout),
+        )
+        final = ran == spec.epochs
+        per_epoch[requested] = Trained([np.array(w) for w in weights] if final else [], fitted, split, 0.0)
+    return per_epoch
 
 
-def summary_rows(hidden: Sequence[int], n_features: int) -> list[dict[str, Any]]:
+def _keras_loss(
+    row_losses: np.ndarray, activity: np.ndarray, kernel_sums: np.ndarray, penalties: np.ndarray, batch_size: int, regularised: bool
+) -> float:
+    """The loss Keras' ``evaluate`` reports: per batch of ``batch_size`` rows in order, the mean
+    loss plus (regularised) the activity penalties over the batch size and the kernel penalties;
+    then their mean weighted by batch size, in float32 as Keras' metrics add up."""
+    total, count = np.float32(0), np.float32(0)
+    for start in range(0, len(row_losses), batch_size):
+        rows = slice(start, start + batch_size)
+        n = np.float32(len(row_losses[rows]))
+        value = np.sum(row_losses[rows], dtype=np.float32) / n
+        if regularised:
+            terms = [value]
+            terms += [np.sum(penalties[layer, 2:] * activity[rows, layer].sum(axis=0), dtype=np.float32) / n for layer in (0, 1)]
+            terms += [np.sum(penalties[layer, :2] * kernel_sums[layer], dtype=np.float32) for layer in (0, 1)]
+            value = np.sum(np.array(terms, np.float32), dtype=np.float32)
+        total = np.float32(total + np.float32(value) * n)
+        count = np.float32(count + n)
+    return float(total / count)
+
+
+def _epochs_before_early_stop(val_accuracy: Sequence[float], patience: int) -> int:
+    """Epochs Keras' ``EarlyStopping(monitor="val_accuracy", patience=patience)`` lets run."""
+    best, wait = None, 0
+    for epoch, current in enumerate(val_accuracy):
+        wait += 1
+        if best is None or current > best:
+            best, wait = current, 0
+        elif wait >= patience and epoch > 0:
+            return epoch + 1
+    return len(val_accuracy)
+
+
+def learning_rates_of(spec: NetworkSpec, steps_per_epoch: int) -> np.ndarray:
+    """``[epochs, steps]``: the learning rate Keras' Adam uses at each step of ``fit``: the
+    constant, the post's step decay set by a ``LearningRateScheduler`` at each epoch's start, or
+    Keras' own ``CosineDecayRestarts`` evaluated at each step's iteration count."""
+    if spec.schedule == "step_decay":
+        from penguins.models import step_decay
+
+        rates = [step_decay(epoch, spec.learning_rate, spec.step_drop, spec.step_every) for epoch in range(spec.epochs)]
+        return np.repeat(np.array(rates, np.float32)[:, None], steps_per_epoch, axis=1)
+    if spec.schedule == "cosine_restarts":
+        rates = _cosine_restarts(spec.learning_rate, spec.first_decay_steps, spec.epochs * steps_per_epoch)
+        return rates.reshape(spec.epochs, steps_per_epoch)
+    return np.full((spec.epochs, steps_per_epoch), spec.learning_rate, np.float32)
+
+
+@lru_cache(maxsize=16)
+def _cosine_restarts(initial_learning_rate: float, first_decay_steps: int, n_steps: int) -> np.ndarray:
+    import keras
+    import tensorflow as tf
+
+    schedule = keras.optimizers.schedules.CosineDecayRestarts(initial_learning_rate, first_decay_steps)
+    # As in Keras' train step: a traced graph (grappler folds the constant parts, which rounds
+    # differently from eager execution) evaluated at one scalar iteration count at a time.
+    rate = tf.function(schedule, input_signature=[tf.TensorSpec([], tf.int64)], autograph=False)
+    return np.array([rate(tf.constant(step, tf.int64)).numpy() for step in range(n_steps)], np.float32)
+
+
+def _penalties(spec: NetworkSpec) -> np.ndarray:
+    """``[first, second hidden layer]`` x (kernel L1, kernel L2, activity L1, activity L2): the
+    strengths of the regularisers :func:`penguins.models.build_network` attaches."""
+    if not any((spec.kernel_l1, spec.kernel_l2, spec.activity_l1, spec.activity_l2)):
+        return np.zeros((2, 4), np.float32)
+    from penguins.models import activity_regularizer, kernel_regularizer
+
+    rows = []
+    for layer in (0, 1):
+        kernel, activity = kernel_regularizer(spec, layer), activity_regularizer(spec, layer)
+        rows.append([getattr(kernel, "l1", 0.0), getattr(kernel, "l2", 0.0), getattr(activity, "l1", 0.0), getattr(activity, "l2", 0.0)])
+    return np.array(rows, np.float32)
+
+
+def _run_dropout_masks(spec: NetworkSpec, seed: int, steps_per_epoch: int) -> np.ndarray:
+    """``[epochs, steps, batch, units]``: the masks of ``spec``'s Dropout layer in ``fit``."""
+    from penguins.models import layer_seeds
+
+    dropout_seed = layer_seeds(seed, len(spec.hidden) + 2)[len(spec.hidden)]  # as build_network
+    batch = spec.batch_size or DEFAULT_BATCH_SIZE
+    masks = dropout_masks(dropout_seed, spec.dropout, spec.epochs * steps_per_epoch, batch, spec.hidden[-1])
+    return masks.reshape(spec.epochs, steps_per_epoch, batch, spec.hidden[-1])
+
+
+def dropout_masks(layer_seed: int, rate: float, n_steps: int, batch: int, units: int) -> np.ndarray:
+    """``[n_steps, batch, units]``: what Keras' ``Dropout(rate, seed=layer_seed)`` multiplies its
+    input by (0 or ``1 / (1 - rate)``) at each training step: on TensorFlow,
+    ``stateless_dropout`` seeded with its seed generator's state ``[layer_seed, step]`` (advanced
+    once a step; inference draws nothing), cast to int32 as Keras casts it. A smaller last
+    batch uses the first rows: a stateless draw fills its output from the start of one stream."""
+    seeds = np.array([_philox_seed(layer_seed, step) for step in range(n_steps)], np.int32).reshape(n_steps, 2)
+    return _dropout_function(float(rate), batch, units)(seeds).numpy()
+
+
+@lru_cache(maxsize=16)
+def _dropout_function(rate: float, batch: int, units: int):
+    import tensorflow as tf
+
+    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+    def draw(seeds):
+        ones = tf.ones((batch, units), tf.float32)
+        return tf.map_fn(
+            lambda seed: tf.nn.experimental.stateless_dropout(ones, rate=rate, seed=seed), seeds, fn_output_signature=tf.float32
+        )
+
+    return draw
+
+
+def summary_rows(hidden: Sequence[int], n_features: int, dropout: float = 0.0) -> list[dict[str, Any]]:
     """``summary_table(build_network(spec)).to_dict(orient="records")`` without Keras."""
     widths = (n_features, *hidden, N_CLASSES)
-    return [
+    rows = [
         {
             "layer": "dense" if i == 0 else f"dense_{i}",
             "type": "Dense",
@@ -750,3 +979,6 @@ def summary_rows(hidden: Sequence[int], n_features: int) -> list[dict[str, Any]]
         }
         for i, (fan_in, units) in enumerate(zip(widths, widths[1:]))
     ]
+    if dropout:
+        rows.insert(len(hidden), {"layer": "dropout", "type": "Dropout", "output_shape": str((None, widths[-2])), "params": 0})
+    return rows

@@ -51,8 +51,8 @@ def build_network(spec: NetworkSpec, n_features: int = N_FEATURES, seed: int | N
                 width,
                 activation="relu",
                 kernel_initializer=keras.initializers.HeUniform(seed=next(seeds)),
-                kernel_regularizer=_kernel_regularizer(spec, index),
-                activity_regularizer=_activity_regularizer(spec, index),
+                kernel_regularizer=kernel_regularizer(spec, index),
+                activity_regularizer=activity_regularizer(spec, index),
             )
         )
     dropout_seed = next(seeds)
@@ -109,14 +109,16 @@ def summary_table(model: keras.Model) -> pd.DataFrame:
     )
 
 
-def _kernel_regularizer(spec: NetworkSpec, index: int) -> regularizers.Regularizer | None:
+def kernel_regularizer(spec: NetworkSpec, index: int) -> regularizers.Regularizer | None:
+    """Hidden layer ``index``'s kernel penalty: L1 on the first layer, L2 on the second."""
     strength = (spec.kernel_l1, spec.kernel_l2)[index] if index < 2 else 0.0
     if not strength:
         return None
     return regularizers.L1(strength) if index == 0 else regularizers.L2(strength)
 
 
-def _activity_regularizer(spec: NetworkSpec, index: int) -> regularizers.Regularizer | None:
+def activity_regularizer(spec: NetworkSpec, index: int) -> regularizers.Regularizer | None:
+    """Hidden layer ``index``'s output penalty: L2 on the first layer, L1 on the second."""
     strength = (spec.activity_l2, spec.activity_l1)[index] if index < 2 else 0.0
     if not strength:
         return None

@@ -1,9 +1,9 @@
 """Run specs through the results store: compute once, then read.
 
 Two engines train networks. ``keras`` builds one Keras model per run (:func:`penguins.training.train`):
-the reference, and the only one for logistic regression, schedules, regularisers, dropout and
-early stopping. ``jax`` (:mod:`penguins.engine`) trains many runs in one compiled program and
-reproduces the Keras path to float round-off (``tests/test_engine.py``). A stored result names
+the reference. ``jax`` (:mod:`penguins.engine`) trains many runs in one compiled program and
+reproduces the Keras path to float round-off (``tests/test_engine.py``). Logistic regression is
+always scikit-learn's. A stored result names
 the engine that computed it, so the two never stand in for each other.
 """
 

@@ -15,7 +15,9 @@ Where identity is impossible: deep networks (experiment 1 from about 30 layers o
 chaotic under round-off. Keras itself, with one initial weight moved by one float32 ulp, ends on
 another accuracy for many seeds; so per seed the engine cannot match Keras there, and
 ``test_deep_networks_agree_over_seeds`` (slow, opt-in: ``PENGUINS_SLOW_TESTS=1``) checks that
-the two paths give the same distribution over seeds instead.
+the two paths give the same distribution over seeds instead. The same holds for the schedules
+chapter's runs at a learning rate of 0.2 (``test_the_posts_high_learning_rate_runs_agree_with_keras_over_seeds``);
+the schedules themselves are compared run by run at a low learning rate.
 """
 
 import os
@@ -27,6 +29,7 @@ import pytest
 from penguins import engine  # first: the package sets TensorFlow's environment before Keras loads it
 
 import keras  # noqa: E402
+from penguins.catalog import NAMED_RUNS, POST_REGULARISATION
 from penguins.models import build_network
 from penguins.preprocessing import preprocess
 from penguins.runtime import seed_everything
@@ -43,7 +46,17 @@ CASES = [
     (NetworkSpec(hidden=(100, 100, 100), epochs=2), 3),
     (NetworkSpec(hidden=(10, 90), epochs=2, batch_size=16), 4),
     (NetworkSpec(hidden=(100, 100), epochs=2, batch_size=275), 5),
+    # the rest of the post's networks: no hidden layer, schedules, penalties, dropout, validation
+    (NetworkSpec(hidden=(), epochs=2), 6),
+    (NetworkSpec(hidden=(12, 12), learning_rate=0.004, schedule="step_decay", step_every=1, epochs=3, batch_size=64), 7),
+    (NetworkSpec(hidden=(12, 12), learning_rate=0.004, schedule="cosine_restarts", first_decay_steps=5, epochs=2), 8),
+    (NetworkSpec(hidden=(8, 12), epochs=2, batch_size=16, **POST_REGULARISATION), 9),
+    (NetworkSpec(hidden=(10, 20), dropout=0.5, epochs=2, batch_size=24, **POST_REGULARISATION), 10),  # last batch 11 rows
+    (NetworkSpec(hidden=(6, 6), epochs=2, batch_size=40, validate_on_test=True), 11),
+    # stops after 7 of 12 epochs (the test checks that Keras stops early too)
+    (NetworkSpec(hidden=(6, 6), dropout=0.3, epochs=12, batch_size=16, validate_on_test=True, early_stopping_patience=1), 12),
 ]
+EARLY_STOPPED = len(CASES) - 1
 
 
 def keras_train(spec: NetworkSpec, seed: int, monkeypatch) -> tuple[RunRecord, list[np.ndarray]]:
@@ -107,9 +120,12 @@ def test_same_weights_and_record_as_keras(case, engine_results, monkeypatch):
     spec, seed = CASES[case]
     trained, records = engine_results
     theirs, expected_weights = keras_train(spec, seed, monkeypatch)
-    assert [w.shape for w in trained[case].weights] == [w.shape for w in expected_weights]
-    for weight, expected in zip(trained[case].weights, expected_weights):
-        np.testing.assert_allclose(weight, expected, rtol=0, atol=TOLERANCE)
+    if case == EARLY_STOPPED:
+        assert 1 < theirs.epochs_run < spec.epochs and trained[case].weights == []  # stopped before the end
+    else:
+        assert [w.shape for w in trained[case].weights] == [w.shape for w in expected_weights]
+        for weight, expected in zip(trained[case].weights, expected_weights):
+            np.testing.assert_allclose(weight, expected, rtol=0, atol=TOLERANCE)
 
     mine = records[case]
     assert mine.train_accuracy == theirs.train_accuracy and mine.test_accuracy == theirs.test_accuracy
@@ -117,7 +133,7 @@ def test_same_weights_and_record_as_keras(case, engine_results, monkeypatch):
     assert mine.train_loss == pytest.approx(theirs.train_loss, abs=TOLERANCE)
     assert mine.test_loss == pytest.approx(theirs.test_loss, abs=TOLERANCE)
     np.testing.assert_allclose(mine.test_probabilities, theirs.test_probabilities, rtol=0, atol=TOLERANCE)
-    assert set(mine.history) == set(theirs.history) == {"accuracy", "loss"}
+    assert set(mine.history) == set(theirs.history) >= {"accuracy", "loss"}
     for name in theirs.history:
         np.testing.assert_allclose(mine.history[name], theirs.history[name], rtol=0, atol=TOLERANCE)
     assert (mine.spec, mine.seed, mine.variant, mine.epochs_run, mine.summary) == (
@@ -155,19 +171,57 @@ def test_the_first_k_epochs_of_a_longer_run_are_a_k_epoch_run(engine_results):
 
 def test_what_the_engine_cannot_train_goes_to_keras():
     assert engine.supports(NetworkSpec(hidden=(100, 100), batch_size=1))
-    for spec in (
-        LogisticSpec(),
-        NetworkSpec(),
-        NetworkSpec(hidden=(8, 8), dropout=0.5),
-        NetworkSpec(hidden=(8, 8), kernel_l1=0.01),
-        NetworkSpec(hidden=(8, 8), schedule="step_decay"),
-        NetworkSpec(hidden=(8, 8), validate_on_test=True),
-    ):
+    assert all(engine.supports(run.spec) for name, run in NAMED_RUNS.items() if name != "logistic")
+    for spec in (LogisticSpec(), NetworkSpec(hidden=(), dropout=0.5)):
         assert not engine.supports(spec)
     with pytest.raises(ValueError, match="cannot train"):
-        engine.train_batch([NetworkSpec(hidden=(8, 8), dropout=0.5)], [0])
+        engine.train_batch([NetworkSpec(hidden=(), dropout=0.5)], [0])
     with pytest.raises(ValueError, match="seed"):
         engine.train_batch([NetworkSpec(hidden=(8, 8))], [-1])
+
+
+def test_dropout_masks_are_the_ones_keras_dropout_draws():
+    """Keras' Dropout layer called in training mode, step after step, on a batch of ones."""
+    layer_seed, rate, batch, units = 2**32 - 5, 0.4, 7, 5
+    layer = keras.layers.Dropout(rate, seed=layer_seed)
+    drawn = np.stack([np.asarray(layer(np.ones((batch, units), np.float32), training=True)) for _ in range(4)])
+    np.testing.assert_array_equal(engine.dropout_masks(layer_seed, rate, 4, batch, units), drawn)
+    assert set(np.unique(drawn)) == {0, np.float32(1 / (1 - rate))}
+    # a smaller last batch: Keras draws for its shape, which is the first rows of the full draw
+    short = np.asarray(keras.layers.Dropout(rate, seed=layer_seed)(np.ones((3, units), np.float32), training=True))
+    np.testing.assert_array_equal(short, drawn[0, :3])
+
+
+@pytest.mark.parametrize("name", ["step-decay", "cosine-decay"])
+def test_the_posts_high_learning_rate_runs_agree_with_keras_over_seeds(name):
+    """The schedules chapter's runs start at a learning rate of 0.2. There Adam's update of a
+    weight whose gradient is near its epsilon (about 1e-7 .. 1e-5) is very sensitive to that
+    gradient, and float32 round-off in the gradient's sum decides it: per seed, weights differ
+    from Keras' after the first step, and some seeds end elsewhere. Keras itself does: one
+    initial weight moved by one ulp changes a seed's test accuracy. So the engine and Keras are
+    compared as the deep networks are, over seeds: neither test tells the two apart."""
+    from scipy import stats
+
+    import penguins.models
+
+    seeds = list(range(10))
+    spec = NAMED_RUNS[name].spec
+    keras_accuracy = np.array([train(spec, seed).test_accuracy for seed in seeds])
+    engine_accuracy = np.array([record.test_accuracy for record in engine.train_batch([spec] * len(seeds), seeds)])
+
+    def nudged(*args, **kwargs):
+        model = build_network(*args, **kwargs)
+        weights = model.get_weights()
+        weights[2][0, 0] = np.nextafter(weights[2][0, 0], np.float32(np.inf))
+        model.set_weights(weights)
+        return model
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(penguins.models, "build_network", nudged)
+        assert train(spec, 6).test_accuracy != keras_accuracy[6]  # identity is impossible (seed 6, both schedules)
+    assert stats.ks_2samp(engine_accuracy, keras_accuracy).pvalue > 0.01
+    assert stats.ttest_rel(engine_accuracy, keras_accuracy).pvalue > 0.01
+    assert np.sum(engine_accuracy == keras_accuracy) >= len(seeds) // 2  # most seeds agree exactly
 
 
 def test_split_work_covers_every_request_once_and_keeps_merged_runs_together():
