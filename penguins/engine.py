@@ -8,7 +8,7 @@ zero-padded to a common width and the hidden layers between the first and the la
 stacked array walked by a loop, so one program serves every width and depth of a sweep and its
 compile time does not grow with depth. Requests of the same spec and seed that differ only in
 ``epochs`` are one run evaluated after each epoch (exact: the first k epochs of a longer run are
-the k-epoch run). Thirteen programs cover the five sweeps, four more the other sections.
+the k-epoch run). Thirteen programs cover the five sweeps, five more the other sections.
 
 It reproduces, replica by replica, what :func:`penguins.training.train` does with Keras:
 
@@ -134,7 +134,7 @@ def _split(variant: str, seed: int) -> Split:
     return preprocess(variant, seed)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1024)
 def _keras_permutations(seed: int, n_samples: int, epochs: int) -> np.ndarray:
     """``[epochs, n_samples]``: the sample order of each epoch of Keras' ``fit(shuffle=True)``.
 
@@ -142,17 +142,22 @@ def _keras_permutations(seed: int, n_samples: int, epochs: int) -> np.ndarray:
     Keras' ``TFEpochIterator`` does: a fresh iterator at the start of each epoch and another one,
     unused, at its end. The order does not depend on the batch size (Keras shuffles all indices,
     then batches them) nor on anything built before it (the shuffle's op seed comes from the
-    dataset function's own graph).
+    dataset function's own graph). When the second epoch repeats the first (as it does on Keras
+    3.15 / TensorFlow 2.21: every new iterator restarts the seeded shuffle, so nothing carries over
+    from one epoch to the next), every later epoch repeats it too and is not drawn.
     """
     from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
     with GLOBAL_SEED_LOCK:  # from seeding to the last draw, as training.train does
         seed_everything(seed)
         dataset = ArrayDataAdapter(np.arange(n_samples), None, batch_size=n_samples, shuffle=True).get_tf_dataset()
-        orders = []
+        orders: list[np.ndarray] = []
         for _ in range(epochs):
             orders.append(np.concatenate([batch.numpy() for batch in iter(dataset)]))
             iter(dataset)  # Keras makes the next epoch's iterator at the end of this one, then a new one
+            if len(orders) == 2 and np.array_equal(orders[0], orders[1]):
+                orders = orders[:1] * epochs
+                break
     return np.stack(orders).astype(np.int32)
 
 
@@ -518,12 +523,34 @@ def _program():
 
 
 @dataclass(frozen=True)
+class FoldRows:
+    """Fit on some training rows of seed ``split_seed``'s split, in this order: what Keras'
+    ``fit(x_train[rows], y_train[rows])`` trains on, e.g. a cross-validation fold of a search
+    whose fits have seeds of their own."""
+
+    split_seed: int
+    rows: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rows", tuple(int(row) for row in self.rows))
+        if not self.rows or len(set(self.rows)) != len(self.rows) or min(self.rows) < 0:
+            raise ValueError("rows must be distinct non-negative row indices, at least one")
+        if self.split_seed < 0:
+            raise ValueError(f"split_seed must be non-negative, got {self.split_seed}")
+
+
+@dataclass(frozen=True)
 class _Run:
     """One training run: a spec (its epochs the most any request asked for) and a seed."""
 
     spec: NetworkSpec
     seed: int
     eval_epochs: tuple[int, ...]  # epochs after which the weights are evaluated
+    fit_on: FoldRows | None = None  # None: every training row of the run's own seed's split
+
+    @property
+    def split_seed(self) -> int:
+        return self.seed if self.fit_on is None else self.fit_on.split_seed
 
     @property
     def features(self) -> Features:
@@ -556,24 +583,28 @@ def _batch_shape(batch_size: int, n_samples: int) -> tuple[int, int]:
     return padded, -(-n_samples // smallest)
 
 
-def _runs(specs: Sequence[NetworkSpec], seeds: Sequence[int]) -> tuple[list[_Run], list[tuple[int, int]]]:
+def _runs(
+    specs: Sequence[NetworkSpec], seeds: Sequence[int], fit_on: Sequence[FoldRows | None] | None = None
+) -> tuple[list[_Run], list[tuple[int, int]]]:
     """Merge requests that differ only in ``epochs``; per request, (run index, epochs)."""
+    fit_on = fit_on or [None] * len(specs)
     by_key: dict[tuple, list[int]] = {}
-    for index, (spec, seed) in enumerate(zip(specs, seeds)):
-        by_key.setdefault((replace(spec, epochs=1), seed), []).append(index)
+    for index, (spec, seed, rows) in enumerate(zip(specs, seeds, fit_on)):
+        by_key.setdefault((replace(spec, epochs=1), seed, rows), []).append(index)
     runs, where = [], [(0, 0)] * len(specs)
-    for (base, seed), indices in by_key.items():
+    for (base, seed, rows), indices in by_key.items():
         epochs = tuple(sorted({specs[i].epochs for i in indices}))
         for i in indices:
             where[i] = (len(runs), specs[i].epochs)
-        runs.append(_Run(replace(base, epochs=epochs[-1]), seed, epochs))
+        runs.append(_Run(replace(base, epochs=epochs[-1]), seed, epochs, rows))
     return runs, where
 
 
 def _group_key(run: _Run) -> tuple:
     """Runs with the same key can share a call: same static shapes and the same batches' sizes."""
     spec = run.spec
-    return (_padded_width(spec), _capacity(spec), spec.batch_size or DEFAULT_BATCH_SIZE, spec.epochs, run.features)
+    n_fit = len(run.fit_on.rows) if run.fit_on is not None else 0  # 0: every training row
+    return (_padded_width(spec), _capacity(spec), spec.batch_size or DEFAULT_BATCH_SIZE, spec.epochs, run.features, n_fit)
 
 
 def _groups(runs: list[_Run]) -> list[list[int]]:
@@ -605,6 +636,7 @@ def estimated_cost(spec: NetworkSpec, n_samples: int = 275) -> float:
 def _program_shape(run: _Run, n_samples: int = 275) -> tuple:
     """What decides which compiled program trains ``run``."""
     spec = run.spec
+    n_samples = len(run.fit_on.rows) if run.fit_on is not None else n_samples
     batch = _batch_shape(spec.batch_size or DEFAULT_BATCH_SIZE, n_samples)
     return (_padded_width(spec), _capacity(spec), batch, spec.epochs, run.features)
 
@@ -675,21 +707,31 @@ class Trained:
     wall_time_s: float
 
 
-def fit_batch(specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: str = "post") -> list[Trained]:
-    """Train every (spec, seed) request; the results in request order."""
+def fit_batch(
+    specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: str = "post", fit_on: Sequence[FoldRows | None] | None = None
+) -> list[Trained]:
+    """Train every (spec, seed) request; the results in request order.
+
+    A request fits its own seed's split, or with ``fit_on`` (one per request, ``None`` for the
+    default) some rows of another seed's split (:class:`FoldRows`); its seed still decides the
+    initial weights, the batch order and the dropout masks. Evaluations cover every training and
+    test row of the split."""
     results: dict[int, Trained] = {}
-    for indices, trained in fit_in_calls(specs, seeds, variant):
+    for indices, trained in fit_in_calls(specs, seeds, variant, fit_on):
         results.update(zip(indices, trained))
     return [results[index] for index in range(len(specs))]
 
 
-def fit_in_calls(specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: str = "post") -> Iterator[tuple[list[int], list[Trained]]]:
+def fit_in_calls(
+    specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: str = "post", fit_on: Sequence[FoldRows | None] | None = None
+) -> Iterator[tuple[list[int], list[Trained]]]:
     """Train every (spec, seed) request, one compiled call at a time: after each call, yield the
     indices of the requests it finished and their results (so a caller can keep them before the
-    next call starts, and stop between calls)."""
+    next call starts, and stop between calls). ``fit_on`` as in :func:`fit_batch`."""
     specs, seeds = list(specs), list(seeds)
-    if len(specs) != len(seeds):
-        raise ValueError("specs and seeds must have the same length")
+    fit_on = list(fit_on) if fit_on is not None else [None] * len(specs)
+    if not len(specs) == len(seeds) == len(fit_on):
+        raise ValueError("specs, seeds and fit_on must have the same length")
     for spec, seed in zip(specs, seeds):
         reason = unsupported_reason(spec)
         if reason:
@@ -697,7 +739,7 @@ def fit_in_calls(specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: st
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seeds = [int(seed) for seed in seeds]
-    runs, where = _runs(specs, seeds)
+    runs, where = _runs(specs, seeds, fit_on)
     requests_of: dict[int, list[int]] = {}
     for index, (run, _) in enumerate(where):
         requests_of.setdefault(run, []).append(index)
@@ -736,13 +778,16 @@ def _as_record(spec: NetworkSpec, trained: Trained) -> RunRecord:
 
 def _train_group(runs: list[_Run], variant: str) -> list[dict[int, Trained]]:
     jax = _jax()
-    splits = [_split(variant, run.seed) for run in runs]
+    splits = [_split(variant, run.split_seed) for run in runs]
     n_features = splits[0].n_features
     n_train, n_test = len(splits[0].y_train), len(splits[0].y_test)
     spec, features = runs[0].spec, runs[0].features
     width, capacity = _padded_width(spec), _capacity(spec)
     batch = spec.batch_size or DEFAULT_BATCH_SIZE
-    padded_batch, steps = _batch_shape(batch, n_train)
+    n_fit = n_train if runs[0].fit_on is None else len(runs[0].fit_on.rows)  # the same in a group
+    if any(run.fit_on is not None and max(run.fit_on.rows) >= n_train for run in runs):
+        raise ValueError(f"fold rows must index the {n_train} training rows")
+    padded_batch, steps = _batch_shape(batch, n_fit)
     epochs = spec.epochs
     replicas = REPLICAS * -(-len(runs) // REPLICAS)
 
@@ -762,10 +807,10 @@ def _train_group(runs: list[_Run], variant: str) -> list[dict[int, Trained]]:
         wo[r, : kernels[-1].shape[0]] = kernels[-1]
 
     # each epoch's permutation cut into batches of `batch` rows, each padded to `padded_batch`
-    starts = np.arange(0, n_train, batch)
+    starts = np.arange(0, n_fit, batch)
     real_steps = len(starts)
     positions = starts[:, None] + np.arange(padded_batch)[None, :]
-    valid_rows = (np.arange(padded_batch)[None, :] < batch) & (positions < n_train)
+    valid_rows = (np.arange(padded_batch)[None, :] < batch) & (positions < n_fit)
     valid = np.zeros((steps, padded_batch), np.float32)
     valid[:real_steps] = valid_rows
     counts = valid.sum(axis=1).astype(np.float32)
@@ -774,8 +819,11 @@ def _train_group(runs: list[_Run], variant: str) -> list[dict[int, Trained]]:
     penalties = np.zeros((replicas, 2, 4), np.float32)
     masks = np.zeros((replicas, epochs, steps, *((padded_batch, width) if features.dropout else (1, 1))), np.float32)
     for r, run in enumerate(runs):
-        order = _keras_permutations(run.seed, n_train, epochs)  # [epochs, n_train]
-        rows[r, :, :real_steps] = np.where(valid_rows, order[:, np.minimum(positions, n_train - 1)], 0)
+        order = _keras_permutations(run.seed, n_fit, epochs)  # [epochs, n_fit]: positions in the fitted rows
+        picked = order[:, np.minimum(positions, n_fit - 1)]
+        if run.fit_on is not None:
+            picked = np.asarray(run.fit_on.rows)[picked]
+        rows[r, :, :real_steps] = np.where(valid_rows, picked, 0)
         learning_rates[r, :, :real_steps] = learning_rates_of(run.spec, real_steps)
         penalties[r] = _penalties(run.spec)
         if features.dropout:
@@ -804,38 +852,39 @@ def _train_group(runs: list[_Run], variant: str) -> list[dict[int, Trained]]:
         features=features,
     )
     params, logs = jax.device_get((params, logs))
-    # logs: [replica, epoch or evaluation, ...]; evaluations cover the training rows, then the test rows
-    epoch_loss, epoch_accuracy, row_losses, probabilities, activity, kernel_sums = logs
-    w0, b0, wm, bm, wo, bo = params
     return [
-        _outcome(run, split, r, (w0, b0, wm, bm, wo, bo), (epoch_loss, epoch_accuracy, row_losses, probabilities, activity, kernel_sums), penalties[r])
+        _outcome(run, split, [array[r] for array in params], [array[r] for array in logs], penalties[r])
         for r, (run, split) in enumerate(zip(runs, splits))
     ]
 
 
-def _outcome(run: _Run, split: Split, r: int, params: tuple, logs: tuple, penalties: np.ndarray) -> dict[int, Trained]:
-    """Replica ``r``'s result for each epoch count requested of ``run``, as Keras' fit would
-    report it: evaluations averaged per batch, early stopping applied to the validation logs."""
+def _outcome(run: _Run, split: Split, params: list[np.ndarray], logs: list[np.ndarray], penalties: np.ndarray) -> dict[int, Trained]:
+    """One replica's result for each epoch count requested of ``run``, as Keras' fit would report
+    it: evaluations averaged per batch, early stopping applied to the validation logs.
+
+    ``params``: the final weights in the program's layout. ``logs``: per epoch the training loss and
+    accuracy, then per evaluation (after every epoch, or once at the end) every row's loss,
+    probabilities and activity sums (training rows, then test rows) and the kernels' sums."""
     spec, features = run.spec, run.features
     w0, b0, wm, bm, wo, bo = params
     epoch_loss, epoch_accuracy, row_losses, probabilities, activity, kernel_sums = logs
     n_train, hidden = len(split.y_train), spec.hidden
     if hidden:
-        weights = [w0[r, :, : hidden[0]], b0[r, : hidden[0]]]
+        weights = [w0[:, : hidden[0]], b0[: hidden[0]]]
         for l in range(len(hidden) - 1):
-            weights += [wm[r, l, : hidden[l], : hidden[l + 1]], bm[r, l, : hidden[l + 1]]]
-        weights += [wo[r, : hidden[-1]], bo[r]]
+            weights += [wm[l, : hidden[l], : hidden[l + 1]], bm[l, : hidden[l + 1]]]
+        weights += [wo[: hidden[-1]], bo]
     else:
-        weights = [wo[r, : split.n_features], bo[r]]
+        weights = [wo[: split.n_features], bo]
 
     def loss(at: int, rows: slice, batch_size: int) -> float:
-        return _keras_loss(row_losses[r, at, rows], activity[r, at, rows], kernel_sums[r, at], penalties, batch_size, features.regularised)
+        return _keras_loss(row_losses[at, rows], activity[at, rows], kernel_sums[at], penalties, batch_size, features.regularised)
 
     train_rows, test_rows = slice(0, n_train), slice(n_train, None)
-    history = {"accuracy": [float(v) for v in epoch_accuracy[r]], "loss": [float(v) for v in epoch_loss[r]]}
+    history = {"accuracy": [float(v) for v in epoch_accuracy], "loss": [float(v) for v in epoch_loss]}
     if spec.validate_on_test:  # Keras evaluates the validation data with the fit's batch size
         batch = spec.batch_size or DEFAULT_BATCH_SIZE
-        correct = probabilities[r, :, test_rows].argmax(axis=-1) == split.y_test
+        correct = probabilities[:, test_rows].argmax(axis=-1) == split.y_test
         history["val_accuracy"] = [float(np.float32(c.sum()) / np.float32(c.size)) for c in correct]
         history["val_loss"] = [loss(at, test_rows, batch) for at in range(spec.epochs)]
     if spec.schedule == "step_decay":  # Keras' LearningRateScheduler logs the epoch's rate
@@ -847,8 +896,8 @@ def _outcome(run: _Run, split: Split, r: int, params: tuple, logs: tuple, penalt
             ran = _epochs_before_early_stop(history["val_accuracy"][:requested], spec.early_stopping_patience)
         at = ran - 1 if features.eval_each_epoch else 0
         fitted = _Fitted(
-            train_probabilities=probabilities[r, at, train_rows],
-            test_probabilities=probabilities[r, at, test_rows],
+            train_probabilities=probabilities[at, train_rows],
+            test_probabilities=probabilities[at, test_rows],
             train_loss=loss(at, train_rows, DEFAULT_BATCH_SIZE),
             test_loss=loss(at, test_rows, DEFAULT_BATCH_SIZE),
             history={name: values[:ran] for name, values in history.items()},

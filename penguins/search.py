@@ -57,6 +57,7 @@ from penguins.versions import library_versions
 Wiring = Literal["post", "estimator"]
 WIRINGS = ("post", "estimator")
 METHODS = ("random", "grid", "hyperband")
+SEARCH_ENGINES = ("keras", "jax")
 KERAS_DEFAULT_BATCH_SIZE = 32
 HYPERBAND_PROJECT = "hyperband"
 
@@ -420,6 +421,7 @@ class SearchRecord:
     early_stopping_fits: int | None = None
     wall_time_s: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
+    engine: str = "keras"  # what trained the fits: "keras" (scikeras / Keras Tuner) or "jax" (penguins.engine_search)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -447,18 +449,29 @@ class SearchRecord:
 
 
 def run_search(
-    spec: SearchSpec, seed: int = 0, variant: str = "post", store: ResultStore | None = None
+    spec: SearchSpec, seed: int = 0, variant: str = "post", store: ResultStore | None = None, engine: str = "keras"
 ) -> tuple[SearchRecord, bool]:
-    """The record of search ``spec`` for ``seed`` on ``variant`` data, and whether it was stored."""
+    """The record of search ``spec`` for ``seed`` on ``variant`` data, and whether it was stored.
+
+    ``engine="keras"`` runs scikeras / Keras Tuner (:func:`search`); ``"jax"`` runs a random or
+    grid search with every fit on the sweep engine (:mod:`penguins.engine_search`)."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if not isinstance(spec, (RandomSearchSpec, GridSearchSpec, HyperbandSpec)):
         raise TypeError(f"not a search spec: {type(spec).__name__}")
+    if engine not in SEARCH_ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {SEARCH_ENGINES}")
+    if engine == "jax" and isinstance(spec, HyperbandSpec):
+        raise ValueError("the jax engine runs random and grid searches; Hyperband runs on keras")
     store = store or ResultStore()
-    payload = {"task": "search", "spec": spec.to_dict(), "seed": seed, "variant": variant}
+    payload = {"task": "search", "spec": spec.to_dict(), "seed": seed, "variant": variant, "engine": engine}
     key = store.key(payload)
 
     def compute() -> dict[str, Any]:
+        if engine == "jax":
+            from penguins.engine_search import search_on_engine
+
+            return search_on_engine(spec, seed, variant).to_dict()
         # Keras Tuner insists on writing files: they go to the store's folder for this key.
         workdir = store.workdir(key) if isinstance(spec, HyperbandSpec) else None
         return search(spec, seed, variant, workdir).to_dict()

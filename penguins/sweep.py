@@ -230,12 +230,16 @@ def run_search_sweep(
     scheduler: str | None = None,
     store: ResultStore | None = None,
     progress: bool = False,
+    engine: str = "keras",
 ) -> SearchSweep:
-    """Run (or read) the post's ``method`` search at the preset's size for every seed."""
+    """Run (or read) the post's ``method`` search at the preset's size for every seed.
+
+    ``engine``: ``"keras"`` (scikeras / Keras Tuner) or ``"jax"`` (random and grid search with
+    every fit on the sweep engine, :mod:`penguins.engine_search`)."""
     spec = search_preset(method, search_size(preset))
     seeds = tuple(default_seeds(preset) if seeds is None else seeds)
     store = store or ResultStore()
-    calls = [delayed(_search_task)(spec, seed, variant, str(store.root)) for seed in seeds]
+    calls = [delayed(_search_task)(spec, seed, variant, str(store.root), engine) for seed in seeds]
     with _stop_requested_on_sigint() as stop:
         outcomes = _execute(calls, jobs, scheduler, f"{method} search", progress, stop)
     return SearchSweep(
@@ -262,8 +266,8 @@ def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) ->
     ]
 
 
-def _search_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, bool]:
-    record, cached = run_search(spec, seed=seed, variant=variant, store=ResultStore(store_root))
+def _search_task(spec, seed: int, variant: str, store_root: str, engine: str = "keras") -> tuple[dict, bool]:
+    record, cached = run_search(spec, seed=seed, variant=variant, store=ResultStore(store_root), engine=engine)
     return record.to_dict(), cached
 
 
