@@ -16,9 +16,10 @@ It reproduces, replica by replica, what :func:`penguins.training.train` does wit
   seeds of :func:`penguins.models.layer_seeds` (TensorFlow's stateless Philox stream, read through
   TensorFlow), zero biases;
 - the same batches in the same order: the permutation Keras' ``fit(shuffle=True)`` draws after
-  ``seed_everything(seed)``, read from Keras' own data adapter (on Keras 3.15 / TensorFlow 2.21 it is
-  the *same* permutation every epoch: the seeded shuffle restarts with every new epoch iterator),
-  cut into batches of ``batch_size`` with a smaller last batch;
+  ``seed_everything(seed)``, computed as TensorFlow's ``RandomShuffle`` kernel computes it
+  (:func:`keras_permutation`; on Keras 3.15 / TensorFlow 2.21 it is the *same* permutation every
+  epoch: the seeded shuffle restarts with every new epoch iterator), cut into batches of
+  ``batch_size`` with a smaller last batch;
 - the same arithmetic: Dense = ``x @ kernel + bias``, ReLU, softmax; the loss is TensorFlow's
   ``sparse_softmax_cross_entropy_with_logits`` averaged over the batch (what Keras computes for a
   softmax output); its gradient ``(softmax - one_hot) / batch``, ReLU's ``(output > 0)``; Keras'
@@ -44,9 +45,6 @@ networks (from about 30 layers of 100 at the post's learning rate) are chaotic u
 there Keras itself ends elsewhere when one initial weight moves by one ulp, so per seed neither
 path is "the" result, and the engine agrees with Keras over seeds, not seed by seed.
 
-Side effect: reading Keras' batch order calls ``seed_everything(seed)``, which reseeds Python,
-NumPy and TensorFlow in the calling process, as :func:`penguins.training.train` does.
-
 Supported: every :class:`NetworkSpec` but dropout without a hidden layer (which the post never
 trains). :func:`supports` says whether a spec qualifies; anything else goes to the Keras path.
 The schedules chapter's runs, which start at a learning rate of 0.2, are sensitive to round-off
@@ -67,7 +65,7 @@ from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
-from penguins.runtime import GLOBAL_SEED_LOCK, seed_everything  # (sets TensorFlow's environment first)
+import penguins.runtime  # noqa: F401  (sets TensorFlow's environment first)
 from penguins.preprocessing import Split, preprocess
 from penguins.spec import NetworkSpec, Spec
 from penguins.training import RunRecord, _Fitted, _record
@@ -134,31 +132,53 @@ def _split(variant: str, seed: int) -> Split:
     return preprocess(variant, seed)
 
 
-@lru_cache(maxsize=1024)
-def _keras_permutations(seed: int, n_samples: int, epochs: int) -> np.ndarray:
-    """``[epochs, n_samples]``: the sample order of each epoch of Keras' ``fit(shuffle=True)``.
+_UINT32 = 0xFFFFFFFF
+_INT32_MAX = 2**31 - 1
 
-    Read from Keras' own array data adapter after ``seed_everything(seed)``, iterated the way
-    Keras' ``TFEpochIterator`` does: a fresh iterator at the start of each epoch and another one,
-    unused, at its end. The order does not depend on the batch size (Keras shuffles all indices,
-    then batches them) nor on anything built before it (the shuffle's op seed comes from the
-    dataset function's own graph). When the second epoch repeats the first (as it does on Keras
-    3.15 / TensorFlow 2.21: every new iterator restarts the seeded shuffle, so nothing carries over
-    from one epoch to the next), every later epoch repeats it too and is not drawn.
+
+def _philox_4x32(counter: list[int], key: list[int]) -> list[int]:
+    """One block of Philox-4x32-10, as TensorFlow's ``random::PhiloxRandom`` computes it."""
+    for round_ in range(10):
+        product_0, product_1 = 0xD2511F53 * counter[0], 0xCD9E8D57 * counter[2]
+        counter = [
+            (product_1 >> 32) ^ counter[1] ^ key[0],
+            product_1 & _UINT32,
+            (product_0 >> 32) ^ counter[3] ^ key[1],
+            product_0 & _UINT32,
+        ]
+        if round_ < 9:
+            key = [(key[0] + 0x9E3779B9) & _UINT32, (key[1] + 0xBB67AE85) & _UINT32]
+    return counter
+
+
+@lru_cache(maxsize=4096)
+def keras_permutation(seed: int, n_samples: int) -> np.ndarray:
+    """The sample order of every epoch of Keras' ``fit(shuffle=True)`` after ``seed_everything(seed)``.
+
+    Keras' array data adapter shuffles with ``tf.random.shuffle`` inside its dataset function:
+    TensorFlow's ``RandomShuffle`` kernel, seeded with (global seed, op seed) = (seed mod
+    (2**31 - 1), 0), or (0, 2**31 - 1) when both are 0, runs a forward Fisher-Yates shuffle drawing
+    32-bit Philox samples one at a time (``uniform(k) = sample % k``). Computed here in Python
+    (milliseconds, instead of building a TensorFlow dataset per seed); ``tests/test_engine.py``
+    compares it with Keras' own adapter and with the batches Keras' ``fit`` feeds.
     """
-    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+    global_seed = seed % _INT32_MAX
+    seed_lo, seed_hi = (global_seed, 0) if global_seed else (0, _INT32_MAX)
+    key = [seed_lo & _UINT32, seed_lo >> 32]
+    block, samples = 0, []
+    order = list(range(n_samples))
+    for i in range(n_samples - 1):
+        if not samples:  # the next four samples: counter (block, 0, seed_hi low, seed_hi high)
+            samples = _philox_4x32([block & _UINT32, block >> 32, seed_hi & _UINT32, seed_hi >> 32], key)[::-1]
+            block += 1
+        j = i + samples.pop() % (n_samples - i)
+        order[i], order[j] = order[j], order[i]
+    return np.array(order, np.int32)
 
-    with GLOBAL_SEED_LOCK:  # from seeding to the last draw, as training.train does
-        seed_everything(seed)
-        dataset = ArrayDataAdapter(np.arange(n_samples), None, batch_size=n_samples, shuffle=True).get_tf_dataset()
-        orders: list[np.ndarray] = []
-        for _ in range(epochs):
-            orders.append(np.concatenate([batch.numpy() for batch in iter(dataset)]))
-            iter(dataset)  # Keras makes the next epoch's iterator at the end of this one, then a new one
-            if len(orders) == 2 and np.array_equal(orders[0], orders[1]):
-                orders = orders[:1] * epochs
-                break
-    return np.stack(orders).astype(np.int32)
+
+def _keras_permutations(seed: int, n_samples: int, epochs: int) -> np.ndarray:
+    """``[epochs, n_samples]``: every epoch's order (the same permutation each epoch)."""
+    return np.tile(keras_permutation(seed, n_samples), (epochs, 1))
 
 
 def keras_batch_order(seed: int, n_samples: int, epochs: int, batch_size: int | None) -> list[list[np.ndarray]]:

@@ -115,6 +115,29 @@ def test_batch_order_is_the_one_keras_fit_uses():
     np.testing.assert_array_equal(np.concatenate(fed[:18]), np.concatenate(fed[18:]))
 
 
+def keras_adapter_orders(seed: int, n_samples: int, epochs: int) -> np.ndarray:
+    """Each epoch's order read from Keras' own array data adapter after seed_everything(seed),
+    iterated as Keras' TFEpochIterator does (a new iterator at each epoch's start, one more at its end)."""
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    seed_everything(seed)
+    dataset = ArrayDataAdapter(np.arange(n_samples), None, batch_size=n_samples, shuffle=True).get_tf_dataset()
+    orders = []
+    for _ in range(epochs):
+        orders.append(np.concatenate([batch.numpy() for batch in iter(dataset)]))
+        iter(dataset)
+    return np.stack(orders)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3, 12345, 2**31 - 2, 2**31 - 1, 2**31, 2**32 - 1])
+def test_the_batch_order_is_tensorflows_shuffle(seed):
+    """The Python Fisher-Yates with Philox draws gives the order Keras' adapter gives, every epoch
+    (seeds 0 and 2**31 - 1 are TensorFlow's special case of an all-zero seed pair)."""
+    for n_samples in (2, 3, 91, 183, 184, 275):
+        expected = keras_adapter_orders(seed, n_samples, 3)
+        np.testing.assert_array_equal(engine._keras_permutations(seed, n_samples, 3), expected)
+
+
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_same_weights_and_record_as_keras(case, engine_results, monkeypatch):
     spec, seed = CASES[case]
