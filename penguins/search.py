@@ -397,6 +397,8 @@ class SearchRecord:
     Keras, ``epochs_run``, ``steps`` per epoch, ``n_samples`` and the batch sizes consistent with
     them (``batch_size_min`` / ``batch_size_max``), the built ``units`` and ``dropout``; each
     tagged with its ``candidate`` and ``fold`` (``"refit"`` for the final fit) or ``trial_id``.
+    In a record of ``engine == "jax"`` (:mod:`penguins.engine_search`) the same fields say what the
+    engine trained each fit with; only a Keras record's were measured on Keras.
 
     The best model is the search's refit ``best_estimator_`` (random, grid) or Keras Tuner's best
     trial checkpoint (``get_best_models``); its summary, accuracies and test confusion matrix
