@@ -38,6 +38,7 @@ from penguins.search import (
     _plain_params,
     _record,
     batch_sizes_for,
+    candidate_rows,
     effective_fit_settings,
 )
 from penguins.spec import NetworkSpec
@@ -102,18 +103,9 @@ def search_on_engine(spec: RandomSearchSpec | GridSearchSpec, seed: int = 0, var
     every_row = FoldRows(seed, tuple(range(len(split.y_train))))
     (refit,) = fit_batch([networks[best]], [fit_seed(seed, best, spec.cv)], variant, [every_row])
 
-    rows = [
-        {
-            "candidate": c,
-            "params": params,
-            "mean_test_score": float(means[c]),
-            "std_test_score": float(stds[c]),
-            "rank_test_score": int(ranks[c]),
-            "split_test_scores": [float(score) for score in scores[c]],
-            "effective": effective_fit_settings(spec, params),
-        }
-        for c, params in enumerate(candidates)
-    ]
+    results = {"mean_test_score": means, "std_test_score": stds, "rank_test_score": ranks}
+    results.update({f"split{f}_test_score": scores[:, f] for f in range(spec.cv)})
+    rows = candidate_rows(spec, candidates, results)
     fits = [_fit_row(networks[c], result, {"candidate": c, "fold": f}, len(folds[f][0])) for (c, f), result in zip(plan, trained)]
     fits.append(_fit_row(networks[best], refit, {"candidate": best, "fold": "refit"}, len(split.y_train)))
     record = _record(

@@ -592,6 +592,23 @@ def describe_model(model) -> dict[str, Any]:
     }
 
 
+def candidate_rows(spec: RandomSearchSpec | GridSearchSpec, candidates: list[dict[str, Any]], results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``SearchRecord.rows`` of a random or grid search from its ``cv_results_``-style scores
+    (``mean_test_score``, ``std_test_score``, ``rank_test_score``, ``split<k>_test_score``)."""
+    return [
+        {
+            "candidate": index,
+            "params": params,
+            "mean_test_score": float(results["mean_test_score"][index]),
+            "std_test_score": float(results["std_test_score"][index]),
+            "rank_test_score": int(results["rank_test_score"][index]),
+            "split_test_scores": [float(results[f"split{fold}_test_score"][index]) for fold in range(spec.cv)],
+            "effective": effective_fit_settings(spec, params),
+        }
+        for index, params in enumerate(candidates)
+    ]
+
+
 def _run_sklearn_search(spec: RandomSearchSpec | GridSearchSpec, split: Split, seed: int) -> SearchRecord:
     from scikeras.wrappers import KerasClassifier
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, check_cv
@@ -632,18 +649,7 @@ def _run_sklearn_search(spec: RandomSearchSpec | GridSearchSpec, split: Split, s
 
     results = searcher.cv_results_
     candidates = [_plain_params(params) for params in results["params"]]
-    rows = [
-        {
-            "candidate": index,
-            "params": params,
-            "mean_test_score": float(results["mean_test_score"][index]),
-            "std_test_score": float(results["std_test_score"][index]),
-            "rank_test_score": int(results["rank_test_score"][index]),
-            "split_test_scores": [float(results[f"split{fold}_test_score"][index]) for fold in range(spec.cv)],
-            "effective": effective_fit_settings(spec, params),
-        }
-        for index, params in enumerate(candidates)
-    ]
+    rows = candidate_rows(spec, candidates, results)
 
     # scikit-learn fits candidate by candidate, fold by fold (sequentially: n_jobs=None), then refits.
     folds = [train for train, _ in check_cv(spec.cv, split.y_train, classifier=True).split(x_train, split.y_train)]
