@@ -307,3 +307,44 @@ def test_deep_networks_agree_over_seeds():
     for column in (0, 1):  # test accuracy, train loss
         assert stats.ks_2samp(engine_runs[:, column], keras_runs[:, column]).pvalue > 0.01
         assert stats.ttest_rel(engine_runs[:, column], keras_runs[:, column]).pvalue > 0.01
+
+
+def test_a_run_from_given_weights_is_keras_fit_after_set_weights():
+    """``start_from``: Keras builds the model with the run's seed, then ``set_weights`` (as Keras
+    Tuner loads a checkpoint) and ``fit`` with ``initial_epoch`` (fresh Adam, schedule and batch
+    order); ``epoch_weights`` are the weights after each of its epochs."""
+    spec = NetworkSpec(
+        hidden=(16, 16), dropout=0.4, learning_rate=0.004, schedule="cosine_restarts", first_decay_steps=5,
+        epochs=3, validate_on_test=True, **POST_REGULARISATION,
+    )
+    seed, split = 5, preprocess("post", 5)
+    start = engine.initial_weights(spec, 99, split.n_features)
+    start[1], start[-1] = start[1] + 0.01, start[-1] - 0.02  # non-zero biases too
+    (trained,) = engine.fit_batch([spec], [seed], start_from=[start], epoch_weights=True)
+
+    keras.backend.clear_session()
+    seed_everything(seed)
+    model = build_network(spec, split.n_features, seed=seed)
+    model.set_weights(start)
+    after_epoch = []
+    keep = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: after_epoch.append(model.get_weights()))
+    history = model.fit(
+        split.x_train.astype("float32"), split.y_train, epochs=spec.epochs + 2, initial_epoch=2,
+        validation_data=(split.x_test.astype("float32"), split.y_test), callbacks=[keep], verbose=0,
+    )
+    assert len(trained.epoch_weights) == len(after_epoch) == spec.epochs
+    for mine, theirs in zip(trained.epoch_weights, after_epoch):
+        for weight, expected in zip(mine, theirs):
+            np.testing.assert_allclose(weight, expected, rtol=0, atol=TOLERANCE)
+    for name, values in history.history.items():
+        np.testing.assert_allclose(trained.fitted.history[name], values, rtol=0, atol=TOLERANCE)
+    with pytest.raises(ValueError, match="do not fit hidden layers"):
+        engine.fit_batch([spec], [seed], start_from=[start[2:]])
+
+
+def test_predict_is_keras_predict():
+    spec, split = NetworkSpec(hidden=(9, 5)), preprocess("post", 1)
+    weights = engine.initial_weights(spec, 4, split.n_features)
+    keras.backend.clear_session()
+    model = build_network(spec, split.n_features, seed=4)
+    np.testing.assert_allclose(engine.predict(weights, split.x_test), model.predict(split.x_test.astype("float32"), verbose=0), rtol=0, atol=TOLERANCE)
