@@ -401,6 +401,8 @@ def fit_evidence(records, language: str) -> pd.DataFrame:
     carried, what the post's code passes to ``fit`` (or ``get_model``), and what each Keras fit
     measurably ran with (``SearchRecord.fits``; the batch size from the steps per epoch)."""
     check_language(language)
+    if any(record.engine != "keras" for record in records):
+        raise ValueError("fit_evidence shows what Keras' fits ran with; pass searches run with engine='keras'")
     words = SETTING_WORDS[language]
     spec = records[0].search_spec
     rows = [row for record in records for row in record.rows]

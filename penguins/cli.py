@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     for parser_with_engine in (sweep, reproduce):
         parser_with_engine.add_argument(
             "--engine", choices=ENGINES, default=DEFAULT_ENGINE,
-            help="jax: the sweep engine trains the networks it supports, Keras the rest; keras: one Keras model per run, the reference (default: jax)",
+            help="jax: the sweep engine trains the networks and the searches' fits, Keras the rest; keras: one Keras model per run and scikeras / Keras Tuner searches, the reference (default: jax)",
         )
 
     claims = commands.add_parser("claims", help="check the post's numbers and conclusions", description="Compare every number and conclusion of the post with the reproduced results (through the store) and print the ledger.")
@@ -166,7 +166,7 @@ def _sweep(names: list[str], methods: list[str], args: argparse.Namespace) -> in
         for row in result.summary().itertuples(index=False):
             rows.append((name, str(row[0]), row.n_seeds, row.mean, row.std, row.ci_low, row.ci_high))
     for method in methods:
-        searched = run_search_sweep(method, **options)
+        searched = run_search_sweep(method, **options, engine=args.engine)
         computed += searched.computed
         total += len(searched.seeds)
         table = searched.table().assign(search=f"{method} (refit)")

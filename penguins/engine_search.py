@@ -1,4 +1,6 @@
-"""The post's random and grid searches with every fit trained by the sweep engine.
+"""The post's searches with every fit trained by the sweep engine.
+
+Random and grid search.
 
 The protocol is :func:`penguins.search.search`'s, which runs scikit-learn and scikeras:
 
@@ -20,19 +22,40 @@ fold), and the engine trains what Keras trains after ``seed_everything(fit_seed)
 fit against Keras). Both searches are the same experiment with other draws; the tests compare
 their scores over seeds. The i-th candidates of a random and a grid search of the same seed get
 the same fit seeds, as under scikeras they get the same draws.
+
+Hyperband. Keras Tuner's own ``Hyperband`` tuner and oracle run the search (brackets, rounds,
+random draws, promotions, scores); only its ``run_trial`` is replaced, by a fit on the engine of
+what the Keras tuner's trial fits (:func:`penguins.search.hyperband_network`, Keras' batch size
+32, ``validation_data`` the test split):
+
+- a trial that continues another starts from that trial's weights at its best epoch (Keras
+  Tuner's ``SaveBestEpoch`` checkpoint, loaded into a new model), with a fresh Adam and a fresh
+  cosine schedule, and trains ``tuner/epochs - tuner/initial_epoch`` epochs (what Keras' ``fit``
+  with ``initial_epoch`` trains: its batch order and schedule start from the beginning);
+- its score is the first best ``val_accuracy`` of its epochs, as Keras Tuner takes it from the
+  History;
+- the best model is the best trial's weights at its best epoch (``get_best_models``).
+
+Each trial has its own seed, :func:`fit_seed` of (search seed, trial number, 0); Keras Tuner's
+trials draw from the process's global state one after another instead.
 """
 
 from __future__ import annotations
 
+import random
+import tempfile
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from penguins.engine import FoldRows, fit_batch, summary_rows
+from penguins.engine import DEFAULT_BATCH_SIZE, FoldRows, fit_batch, predict, summary_rows
 from penguins.preprocessing import preprocess
 from penguins.search import (
+    HYPERBAND_PROJECT,
     GridSearchSpec,
+    HyperbandSpec,
     RandomSearchSpec,
     SearchRecord,
     _plain_params,
@@ -40,6 +63,8 @@ from penguins.search import (
     batch_sizes_for,
     candidate_rows,
     effective_fit_settings,
+    hyperband_network,
+    hyperband_rows,
 )
 from penguins.spec import NetworkSpec
 
@@ -68,13 +93,19 @@ def candidate_network(spec: RandomSearchSpec | GridSearchSpec, settings: dict[st
     )
 
 
-def search_on_engine(spec: RandomSearchSpec | GridSearchSpec, seed: int = 0, variant: str = "post") -> SearchRecord:
-    """Run the random or grid search ``spec`` for ``seed`` with the engine (no store)."""
+def search_on_engine(spec: RandomSearchSpec | GridSearchSpec | HyperbandSpec, seed: int = 0, variant: str = "post") -> SearchRecord:
+    """Run the search ``spec`` for ``seed`` with the engine (no store)."""
+    if isinstance(spec, HyperbandSpec):
+        return hyperband_on_engine(spec, seed, variant)
+    if not isinstance(spec, (RandomSearchSpec, GridSearchSpec)):
+        raise TypeError(f"not a search spec: {type(spec).__name__}")
+    return _cross_validated_search(spec, seed, variant)
+
+
+def _cross_validated_search(spec: RandomSearchSpec | GridSearchSpec, seed: int, variant: str) -> SearchRecord:
     from scipy.stats import rankdata
     from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 
-    if not isinstance(spec, (RandomSearchSpec, GridSearchSpec)):
-        raise TypeError(f"the engine runs random and grid searches, not {type(spec).__name__}")
     started = time.perf_counter()
     split = preprocess(variant, seed)
     if isinstance(spec, RandomSearchSpec):
@@ -106,8 +137,11 @@ def search_on_engine(spec: RandomSearchSpec | GridSearchSpec, seed: int = 0, var
     results = {"mean_test_score": means, "std_test_score": stds, "rank_test_score": ranks}
     results.update({f"split{f}_test_score": scores[:, f] for f in range(spec.cv)})
     rows = candidate_rows(spec, candidates, results)
-    fits = [_fit_row(networks[c], result, {"candidate": c, "fold": f}, len(folds[f][0])) for (c, f), result in zip(plan, trained)]
-    fits.append(_fit_row(networks[best], refit, {"candidate": best, "fold": "refit"}, len(split.y_train)))
+    fits = [
+        {"candidate": c, "fold": f, **_fit_row(networks[c], len(result.fitted.history["loss"]), len(folds[f][0]))}
+        for (c, f), result in zip(plan, trained)
+    ]
+    fits.append({"candidate": best, "fold": "refit", **_fit_row(networks[best], len(refit.fitted.history["loss"]), len(split.y_train))})
     record = _record(
         spec,
         split,
@@ -127,16 +161,16 @@ def search_on_engine(spec: RandomSearchSpec | GridSearchSpec, seed: int = 0, var
     return record
 
 
-def _fit_row(network: NetworkSpec, result, tag: dict[str, Any], n_samples: int) -> dict[str, Any]:
+def _fit_row(network: NetworkSpec, epochs_run: int, n_samples: int) -> dict[str, Any]:
     """What a fit trained with, in the fields the Keras search's probe records."""
-    steps = -(-n_samples // network.batch_size)
+    batch_size = network.batch_size or DEFAULT_BATCH_SIZE
+    steps = -(-n_samples // batch_size)
     low, high = batch_sizes_for(n_samples, steps)
     return {
-        **tag,
         "epochs": network.epochs,
         "steps": steps,
         "initial_epoch": 0,
-        "epochs_run": len(result.fitted.history["loss"]),
+        "epochs_run": epochs_run,
         "learning_rate": network.learning_rate,
         "units": [*network.hidden, 3],
         "dropout": [network.dropout] if network.dropout else [],
@@ -144,3 +178,99 @@ def _fit_row(network: NetworkSpec, result, tag: dict[str, Any], n_samples: int) 
         "batch_size_min": low,
         "batch_size_max": high,
     }
+
+
+def oracle_seed(seed: int) -> int:
+    """The seed Keras Tuner's oracle gets in the Keras search of ``seed``: the Oracle takes
+    ``seed or random.randint(1, 10000)``, and the Keras search seeds Python's ``random`` with
+    ``seed`` first (``seed_everything``), so seed 0 becomes that first draw. Computed here
+    without touching the global ``random``."""
+    return seed or random.Random(seed).randint(1, 10000)
+
+
+def hyperband_on_engine(spec: HyperbandSpec, seed: int = 0, variant: str = "post") -> SearchRecord:
+    """Keras Tuner's Hyperband search ``spec`` for ``seed``, every trial trained by the engine."""
+    import keras_tuner as kt
+
+    started = time.perf_counter()
+    split = preprocess(variant, seed)
+    every_row = FoldRows(seed, tuple(range(len(split.y_train))))
+    best_weights: dict[str, list[np.ndarray]] = {}  # per trial: its weights at its best epoch
+    fits: list[dict[str, Any]] = []
+
+    def train_trial(trial) -> dict[str, float]:
+        values = trial.hyperparameters.values
+        settings = effective_fit_settings(spec, values)
+        epochs = settings["epochs"] - settings["initial_epoch"]
+        # Every trial is trained for max_epochs and read after its own number of epochs (the
+        # first k epochs of a longer run are the k-epoch run): one compiled program per width.
+        network = replace(
+            hyperband_network(spec, trial.hyperparameters),
+            epochs=spec.max_epochs,
+            batch_size=settings["batch_size"],
+            validate_on_test=True,  # the post's validation_data=(x_test, y_test)
+        )
+        parent = values.get("tuner/trial_id")
+        (trained,) = fit_batch(
+            [network],
+            [fit_seed(seed, int(trial.trial_id), 0)],
+            variant,
+            [every_row],
+            [None if parent is None else best_weights[parent]],
+            epoch_weights=True,
+        )
+        history = {name: values[:epochs] for name, values in trained.fitted.history.items()}
+        best = int(np.argmax(history[spec.objective]))  # the first best epoch (SaveBestEpoch, Keras Tuner's score)
+        best_weights[trial.trial_id] = trained.epoch_weights[best]
+        fits.append(
+            {
+                "trial_id": trial.trial_id,
+                **_fit_row(replace(network, epochs=settings["epochs"]), epochs, len(split.y_train)),
+                "initial_epoch": settings["initial_epoch"],
+                "learning_rate": settings["learning_rate"],
+            }
+        )
+        return {name: float(values[best]) for name, values in history.items()}
+
+    class EngineHyperband(kt.Hyperband):
+        """Keras Tuner's Hyperband whose trials the engine trains."""
+
+        def run_trial(self, trial, *args, **kwargs) -> dict[str, float]:
+            return train_trial(trial)
+
+    with tempfile.TemporaryDirectory(prefix="penguins-hyperband-") as workdir:  # Keras Tuner writes its state
+        tuner = EngineHyperband(
+            lambda hp: hyperband_network(spec, hp),
+            objective=spec.objective,
+            max_epochs=spec.max_epochs,
+            factor=spec.factor,
+            seed=oracle_seed(seed),
+            directory=workdir,
+            project_name=HYPERBAND_PROJECT,
+            overwrite=True,
+        )
+        tuner.search(verbose=0)
+        trials = sorted(tuner.oracle.trials.values(), key=lambda trial: trial.trial_id)
+        best_trial = tuner.oracle.get_best_trials(1)[0]
+    if any(trial.status != "COMPLETED" for trial in trials):
+        raise RuntimeError(f"Hyperband trials did not all complete: {[(t.trial_id, t.status, t.message) for t in trials]}")
+    fits.sort(key=lambda fit: fit["trial_id"])
+    best_values = _plain_params(best_trial.hyperparameters.values)
+    weights = best_weights[best_trial.trial_id]
+    record = _record(
+        spec,
+        split,
+        seed,
+        param_names=["rate", "units"],
+        rows=hyperband_rows(spec, trials),
+        fits=fits,
+        best_params={"trial_id": best_trial.trial_id, "units": best_values["units"], "rate": best_values["rate"]},
+        best_score=float(best_trial.score),
+        summary=summary_rows((best_values["units"],) * 2, split.n_features, best_values["rate"]),
+        train_predictions=predict(weights, split.x_train).argmax(axis=1),
+        test_predictions=predict(weights, split.x_test).argmax(axis=1),
+        early_stopping_fits=None,
+        engine=ENGINE_NAME,
+    )
+    record.wall_time_s = time.perf_counter() - started
+    return record

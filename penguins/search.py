@@ -51,13 +51,14 @@ from typing import Any, ClassVar, Iterator, Literal, Mapping
 import numpy as np
 
 from penguins.preprocessing import CLASS_NAMES, Split, preprocess
+from penguins.runner import DEFAULT_ENGINE, check_engine
+from penguins.spec import NetworkSpec
 from penguins.store import ResultStore
 from penguins.versions import library_versions
 
 Wiring = Literal["post", "estimator"]
 WIRINGS = ("post", "estimator")
 METHODS = ("random", "grid", "hyperband")
-SEARCH_ENGINES = ("keras", "jax")
 KERAS_DEFAULT_BATCH_SIZE = 32
 HYPERBAND_PROJECT = "hyperband"
 
@@ -451,28 +452,27 @@ class SearchRecord:
 
 
 def run_search(
-    spec: SearchSpec, seed: int = 0, variant: str = "post", store: ResultStore | None = None, engine: str = "keras"
+    spec: SearchSpec, seed: int = 0, variant: str = "post", store: ResultStore | None = None, engine: str = DEFAULT_ENGINE
 ) -> tuple[SearchRecord, bool]:
     """The record of search ``spec`` for ``seed`` on ``variant`` data, and whether it was stored.
 
-    ``engine="keras"`` runs scikeras / Keras Tuner (:func:`search`); ``"jax"`` runs a random or
-    grid search with every fit on the sweep engine (:mod:`penguins.engine_search`)."""
+    ``engine="keras"`` runs scikeras / Keras Tuner (:func:`search`); ``"jax"`` runs the same
+    search with every fit on the sweep engine (:mod:`penguins.engine_search`)."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if not isinstance(spec, (RandomSearchSpec, GridSearchSpec, HyperbandSpec)):
         raise TypeError(f"not a search spec: {type(spec).__name__}")
-    if engine not in SEARCH_ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {SEARCH_ENGINES}")
-    if engine == "jax" and isinstance(spec, HyperbandSpec):
-        raise ValueError("the jax engine runs random and grid searches; Hyperband runs on keras")
+    check_engine(engine)
     store = store or ResultStore()
     payload = {"task": "search", "spec": spec.to_dict(), "seed": seed, "variant": variant, "engine": engine}
     key = store.key(payload)
 
     def compute() -> dict[str, Any]:
         if engine == "jax":
+            from penguins.engine import enable_compile_cache
             from penguins.engine_search import search_on_engine
 
+            enable_compile_cache(store.root / "xla-cache")
             return search_on_engine(spec, seed, variant).to_dict()
         # Keras Tuner insists on writing files: they go to the store's folder for this key.
         workdir = store.workdir(key) if isinstance(spec, HyperbandSpec) else None
@@ -686,31 +686,58 @@ def _run_sklearn_search(spec: RandomSearchSpec | GridSearchSpec, split: Split, s
     )
 
 
+def hyperband_network(spec: HyperbandSpec, hp) -> NetworkSpec:
+    """The network of the post's ``kt_model`` for Keras Tuner's hyperparameters ``hp``
+    (declaring ``units`` and ``rate`` in ``hp`` as the post does)."""
+    low, high, step = spec.units
+    units = hp.Int("units", min_value=low, max_value=high, step=step)
+    rate = hp.Choice("rate", values=list(spec.dropout_choices))
+    return NetworkSpec(
+        hidden=(units, units),
+        kernel_l1=spec.kernel_l1,
+        kernel_l2=spec.kernel_l2,
+        activity_l1=spec.activity_l1,
+        activity_l2=spec.activity_l2,
+        dropout=rate,
+        learning_rate=spec.initial_learning_rate,
+        schedule="cosine_restarts",
+        first_decay_steps=spec.first_decay_steps,
+    )
+
+
+def hyperband_rows(spec: HyperbandSpec, trials: list) -> list[dict[str, Any]]:
+    """``SearchRecord.rows`` of a Hyperband search: one per Keras Tuner trial, in trial order."""
+    rows = []
+    for trial in trials:
+        values = _plain_params(trial.hyperparameters.values)
+        rows.append(
+            {
+                "trial_id": trial.trial_id,
+                "units": values["units"],
+                "rate": values["rate"],
+                "epochs": values["tuner/epochs"],
+                "initial_epoch": values["tuner/initial_epoch"],
+                "bracket": values["tuner/bracket"],
+                "round": values["tuner/round"],
+                "from_trial": values.get("tuner/trial_id"),
+                "score": float(trial.score),
+                "status": trial.status,
+                "effective": effective_fit_settings(spec, values),
+            }
+        )
+    return rows
+
+
 def _run_hyperband(spec: HyperbandSpec, split: Split, seed: int, workdir: Path) -> SearchRecord:
     import keras_tuner as kt
 
     from penguins.models import build_network, summary_table
-    from penguins.spec import NetworkSpec
 
     x_train, x_test = split.x_train.astype("float32"), split.x_test.astype("float32")
-    low, high, step = spec.units
 
     def kt_model(hp):
         """The post's kt_model, built by penguins.models.build_network."""
-        units = hp.Int("units", min_value=low, max_value=high, step=step)
-        rate = hp.Choice("rate", values=list(spec.dropout_choices))
-        network = NetworkSpec(
-            hidden=(units, units),
-            kernel_l1=spec.kernel_l1,
-            kernel_l2=spec.kernel_l2,
-            activity_l1=spec.activity_l1,
-            activity_l2=spec.activity_l2,
-            dropout=rate,
-            learning_rate=spec.initial_learning_rate,
-            schedule="cosine_restarts",
-            first_decay_steps=spec.first_decay_steps,
-        )
-        return build_network(network, split.n_features)
+        return build_network(hyperband_network(spec, hp), split.n_features)
 
     tuner = kt.Hyperband(
         kt_model,
@@ -743,24 +770,8 @@ def _run_hyperband(spec: HyperbandSpec, split: Split, seed: int, workdir: Path) 
     if len(trials) != len(probe.fits) or any(trial.status != "COMPLETED" for trial in trials):
         statuses = [trial.status for trial in trials]
         raise RuntimeError(f"{len(probe.fits)} Keras fits for {len(trials)} trials with statuses {statuses}")
-    rows, fits = [], []
+    fits = []
     for trial, observed in zip(trials, probe.fits):
-        values = _plain_params(trial.hyperparameters.values)
-        rows.append(
-            {
-                "trial_id": trial.trial_id,
-                "units": values["units"],
-                "rate": values["rate"],
-                "epochs": values["tuner/epochs"],
-                "initial_epoch": values["tuner/initial_epoch"],
-                "bracket": values["tuner/bracket"],
-                "round": values["tuner/round"],
-                "from_trial": values.get("tuner/trial_id"),
-                "score": float(trial.score),
-                "status": trial.status,
-                "effective": effective_fit_settings(spec, values),
-            }
-        )
         n_samples = len(x_train)
         low_size, high_size = batch_sizes_for(n_samples, observed["steps"])
         fits.append(
@@ -782,7 +793,7 @@ def _run_hyperband(spec: HyperbandSpec, split: Split, seed: int, workdir: Path) 
         split,
         seed,
         param_names=["rate", "units"],
-        rows=rows,
+        rows=hyperband_rows(spec, trials),
         fits=fits,
         best_params={"trial_id": best_trial.trial_id, "units": best_values["units"], "rate": best_values["rate"]},
         best_score=float(best_trial.score),

@@ -230,12 +230,13 @@ def run_search_sweep(
     scheduler: str | None = None,
     store: ResultStore | None = None,
     progress: bool = False,
-    engine: str = "keras",
+    engine: str = DEFAULT_ENGINE,
 ) -> SearchSweep:
     """Run (or read) the post's ``method`` search at the preset's size for every seed.
 
-    ``engine``: ``"keras"`` (scikeras / Keras Tuner) or ``"jax"`` (random and grid search with
-    every fit on the sweep engine, :mod:`penguins.engine_search`)."""
+    ``engine``: ``"jax"`` (the default: Keras Tuner's oracle or scikit-learn's candidates and
+    folds, every fit on the sweep engine, :mod:`penguins.engine_search`) or ``"keras"`` (scikeras
+    and Keras Tuner training Keras models, the reference)."""
     spec = search_preset(method, search_size(preset))
     seeds = tuple(default_seeds(preset) if seeds is None else seeds)
     store = store or ResultStore()
@@ -252,6 +253,17 @@ def run_search_sweep(
     )
 
 
+def keras_measured_searches(seed: int = 0, store: ResultStore | None = None) -> dict[str, SearchRecord]:
+    """The post's random and grid searches at the ``smoke`` size for ``seed``, run with scikeras
+    training Keras models (not the engine): their ``fits`` are what Keras' fits measurably ran
+    with. In the smoke settings the searched epochs and batch sizes differ from the ones the
+    post's call passes to ``fit``, so the records show which of them Keras used."""
+    return {
+        method: run_search(search_preset(method, "smoke"), seed, store=store or ResultStore(), engine="keras")[0]
+        for method in ("random", "grid")
+    }
+
+
 def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, bool]:
     record, cached = run(spec, seed=seed, variant=variant, store=ResultStore(store_root))
     return record.to_dict(), cached
@@ -266,7 +278,7 @@ def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) ->
     ]
 
 
-def _search_task(spec, seed: int, variant: str, store_root: str, engine: str = "keras") -> tuple[dict, bool]:
+def _search_task(spec, seed: int, variant: str, store_root: str, engine: str) -> tuple[dict, bool]:
     record, cached = run_search(spec, seed=seed, variant=variant, store=ResultStore(store_root), engine=engine)
     return record.to_dict(), cached
 

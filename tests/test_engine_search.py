@@ -1,11 +1,17 @@
-"""Random and grid search with every fit on the sweep engine (penguins.engine_search).
+"""The post's searches with every fit on the sweep engine (penguins.engine_search).
 
-Same protocol as the scikeras search: the candidates, the folds, the settings each fit trains with
-(compared with what Keras' fits ran with, as the search's probe measured them), the scores and
-the refit. Each fit is a Keras fit with its own seed (checked against Keras on a fold). The
-Keras search draws its fits' randomness from the process's global state instead, so the two are
-the same experiment with other draws: compared over seeds.
+Random and grid search: the scikeras search's protocol: the candidates, the folds, the settings
+each fit trains with (compared with what Keras' fits ran with, as the search's probe measured
+them), the scores and the refit. Each fit is a Keras fit with its own seed (checked against Keras
+on a fold). The Keras search draws its fits' randomness from the process's global state instead,
+so the two are the same experiment with other draws: compared over seeds.
+
+Hyperband: Keras Tuner's own tuner and oracle, each trial trained by the engine. Compared with
+the Keras Tuner search (same draws of the oracle, same trial plan, what each Keras fit ran with),
+and, trial by trial, with Keras Tuner training Keras models seeded as the engine's trials are.
 """
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,11 +19,11 @@ import pytest
 from penguins import engine  # first: the package sets TensorFlow's environment before Keras loads it
 
 import keras  # noqa: E402
-from penguins.engine_search import candidate_network, fit_seed, search_on_engine
+from penguins.engine_search import candidate_network, fit_seed, oracle_seed, search_on_engine
 from penguins.models import build_network
 from penguins.preprocessing import preprocess
 from penguins.runtime import seed_everything
-from penguins.search import effective_fit_settings, preset, run_search, search
+from penguins.search import effective_fit_settings, hyperband_network, preset, run_search, search
 from penguins.store import ResultStore
 
 
@@ -94,8 +100,10 @@ def test_the_store_keeps_engine_searches_apart(tmp_path):
     assert cached and again == on_engine
     with pytest.raises(ValueError, match="unknown engine"):
         run_search(spec, 0, store=store, engine="torch")
-    with pytest.raises(ValueError, match="Hyperband runs on keras"):
-        run_search(preset("hyperband", "smoke"), 0, store=store, engine="jax")
+    on_keras, cached = run_search(spec, 0, store=store, engine="keras")
+    assert not cached and on_keras.engine == "keras"
+    default, cached = run_search(spec, 0, store=store)
+    assert cached and default == on_engine  # the engine is the default
 
 
 def test_fold_rows_are_checked():
@@ -103,3 +111,81 @@ def test_fold_rows_are_checked():
         engine.FoldRows(0, (1, 1))
     with pytest.raises(ValueError, match="index the 275 training rows"):
         engine.fit_batch([candidate_network(preset("grid", "smoke"), effective_fit_settings(preset("grid", "smoke"), {}))], [0], "post", [engine.FoldRows(0, (0, 275))])
+
+
+@pytest.fixture(scope="module")
+def hyperband_pair(tmp_path_factory):
+    """The smoke Hyperband of seed 0 with Keras Tuner training Keras models, and on the engine."""
+    spec = preset("hyperband", "smoke")
+    return search(spec, 0, "post", tmp_path_factory.mktemp("keras-hyperband")), search_on_engine(spec, 0)
+
+
+def test_hyperband_on_the_engine_runs_keras_tuners_search(hyperband_pair):
+    on_keras, on_engine = hyperband_pair
+    assert (on_engine.engine, on_keras.engine) == ("jax", "keras")
+    plan = ("trial_id", "epochs", "initial_epoch", "bracket", "round")
+    assert [{k: row[k] for k in plan} for row in on_engine.rows] == [{k: row[k] for k in plan} for row in on_keras.rows]
+    assert [row["from_trial"] is None for row in on_engine.rows] == [row["from_trial"] is None for row in on_keras.rows]
+    # the oracle's own draws: every first-round trial has the Keras search's values
+    first_round = [i for i, row in enumerate(on_keras.rows) if row["round"] == 0]
+    assert len(first_round) >= 4
+    for i in first_round:
+        assert (on_engine.rows[i]["units"], on_engine.rows[i]["rate"]) == (on_keras.rows[i]["units"], on_keras.rows[i]["rate"])
+    # a promoted trial continues the best trial of its bracket's previous round, on the engine's scores
+    rows = {row["trial_id"]: row for row in on_engine.rows}
+    for row in on_engine.rows:
+        if row["from_trial"] is not None:
+            parent = rows[row["from_trial"]]
+            rivals = [r["score"] for r in on_engine.rows if (r["bracket"], r["round"]) == (row["bracket"], row["round"] - 1)]
+            assert parent["score"] == max(rivals) and (row["units"], row["rate"]) == (parent["units"], parent["rate"])
+    # every trial trains with what the Keras Tuner trial's fit ran with (its probe measured it)
+    compared = ("trial_id", "epochs", "initial_epoch", "steps", "epochs_run", "n_samples", "batch_size_min", "batch_size_max")
+    assert [{k: fit[k] for k in compared} for fit in on_engine.fits] == [{k: fit[k] for k in compared} for fit in on_keras.fits]
+    for i in first_round:
+        assert (on_engine.fits[i]["units"], on_engine.fits[i]["dropout"]) == (on_keras.fits[i]["units"], on_keras.fits[i]["dropout"])
+        schedule = on_keras.fits[i]["learning_rate"]
+        assert {k: schedule[k] for k in on_engine.fits[i]["learning_rate"]} == on_engine.fits[i]["learning_rate"]
+    best = max(on_engine.rows, key=lambda row: row["score"])
+    assert on_engine.best_params["trial_id"] == best["trial_id"] and on_engine.best_score == best["score"]
+    assert on_engine.early_stopping_fits is None
+
+
+def test_engine_hyperband_trials_are_keras_tuner_trials_with_their_seeds(tmp_path):
+    """Keras Tuner's Hyperband training Keras models, each trial's after seed_everything(its fit
+    seed) and built with that seed, gives every trial the engine's score, and the same best
+    model. A continuing trial loads its parent's best-epoch checkpoint, so this also checks that
+    the engine starts it from the right weights. At a low learning rate, where one ulp does not
+    change a run (at the post's 0.2 some do, see tests/test_engine.py); restarts every 10 steps."""
+    import keras_tuner as kt
+
+    spec = replace(preset("hyperband", "smoke"), initial_learning_rate=0.003, first_decay_steps=10)
+    split = preprocess("post", 0)
+    trial_seed = {}
+
+    def kt_model(hp):
+        return build_network(hyperband_network(spec, hp), split.n_features, seed=trial_seed.get("seed", 0))
+
+    class SeededHyperband(kt.Hyperband):
+        def run_trial(self, trial, *args, **kwargs):
+            trial_seed["seed"] = fit_seed(0, int(trial.trial_id), 0)
+            seed_everything(trial_seed["seed"])
+            return super().run_trial(trial, *args, **kwargs)
+
+    keras.backend.clear_session()
+    tuner = SeededHyperband(
+        kt_model, objective="val_accuracy", max_epochs=spec.max_epochs, factor=spec.factor, seed=oracle_seed(0),
+        directory=str(tmp_path), project_name="seeded", overwrite=True,
+    )
+    x_train, x_test = split.x_train.astype("float32"), split.x_test.astype("float32")
+    tuner.search(x_train, split.y_train, validation_data=(x_test, split.y_test), epochs=spec.search_epochs, verbose=0)
+    on_engine = search_on_engine(spec, 0)
+
+    trials = sorted(tuner.oracle.trials.values(), key=lambda trial: trial.trial_id)
+    keras_rows = [(t.trial_id, t.hyperparameters.get("units"), t.hyperparameters.get("rate"), t.hyperparameters.values.get("tuner/trial_id"), t.score) for t in trials]
+    engine_rows = [(r["trial_id"], r["units"], r["rate"], r["from_trial"], r["score"]) for r in on_engine.rows]
+    assert engine_rows == keras_rows
+    assert any(row[3] is not None for row in keras_rows)  # a continuing trial was compared
+    best_model = tuner.get_best_models(1)[0]
+    test_predictions = best_model.predict(x_test, verbose=0).argmax(axis=1)
+    assert on_engine.test_accuracy == np.mean(test_predictions == split.y_test)
+    assert on_engine.train_accuracy == np.mean(best_model.predict(x_train, verbose=0).argmax(axis=1) == split.y_train)

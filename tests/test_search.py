@@ -47,7 +47,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _run(stores: Path, name: str, spec, seed: int = 0):
     store = ResultStore(stores / name)
-    record, cached = run_search(spec, seed=seed, store=store)
+    record, cached = run_search(spec, seed=seed, store=store, engine="keras")  # the probe measures Keras
     return record, cached, store
 
 
@@ -243,9 +243,9 @@ def _numbers(record: SearchRecord) -> dict:
 
 def test_same_seed_same_random_search_and_second_call_is_cached(random_post, stores):
     record, _, store = random_post
-    again, cached = run_search(preset("random", "smoke"), seed=0, store=store)
+    again, cached = run_search(preset("random", "smoke"), seed=0, store=store, engine="keras")
     assert cached and again == record
-    fresh, cached = run_search(preset("random", "smoke"), seed=0, store=ResultStore(stores / "random-post-again"))
+    fresh, cached = run_search(preset("random", "smoke"), seed=0, store=ResultStore(stores / "random-post-again"), engine="keras")
     assert not cached
     assert _numbers(fresh) == _numbers(record)  # every score, parameter, prediction and layer name
 
@@ -253,7 +253,7 @@ def test_same_seed_same_random_search_and_second_call_is_cached(random_post, sto
 def test_same_seed_same_hyperband_and_overwrite_gives_a_clean_rerun(hyperband):
     record, _, store, _ = hyperband
     spec = preset("hyperband", "smoke")
-    again, cached = run_search(spec, seed=0, store=store)
+    again, cached = run_search(spec, seed=0, store=store, engine="keras")
     assert cached and again == record
     # Rerun in the very same Keras Tuner folder: with overwrite=True the tuner starts over
     # (without it, it would reload the finished oracle and train nothing).
