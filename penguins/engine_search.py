@@ -219,7 +219,7 @@ def hyperband_on_engine(spec: HyperbandSpec, seed: int = 0, variant: str = "post
             [None if parent is None else best_weights[parent]],
             epoch_weights=True,
         )
-        history = {name: values[:epochs] for name, values in trained.fitted.history.items()}
+        history = {name: logged[:epochs] for name, logged in trained.fitted.history.items()}
         best = int(np.argmax(history[spec.objective]))  # the first best epoch (SaveBestEpoch, Keras Tuner's score)
         best_weights[trial.trial_id] = trained.epoch_weights[best]
         fits.append(
@@ -230,7 +230,7 @@ def hyperband_on_engine(spec: HyperbandSpec, seed: int = 0, variant: str = "post
                 "learning_rate": settings["learning_rate"],
             }
         )
-        return {name: float(values[best]) for name, values in history.items()}
+        return {name: float(logged[best]) for name, logged in history.items()}
 
     class EngineHyperband(kt.Hyperband):
         """Keras Tuner's Hyperband whose trials the engine trains."""
