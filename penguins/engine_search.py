@@ -64,7 +64,7 @@ from penguins.search import (
     candidate_rows,
     effective_fit_settings,
     hyperband_network,
-    hyperband_rows,
+    hyperband_record,
 )
 from penguins.spec import NetworkSpec
 
@@ -255,21 +255,18 @@ def hyperband_on_engine(spec: HyperbandSpec, seed: int = 0, variant: str = "post
     if any(trial.status != "COMPLETED" for trial in trials):
         raise RuntimeError(f"Hyperband trials did not all complete: {[(t.trial_id, t.status, t.message) for t in trials]}")
     fits.sort(key=lambda fit: fit["trial_id"])
-    best_values = _plain_params(best_trial.hyperparameters.values)
+    units, rate = best_trial.hyperparameters.get("units"), best_trial.hyperparameters.get("rate")
     weights = best_weights[best_trial.trial_id]
-    record = _record(
+    record = hyperband_record(
         spec,
         split,
         seed,
-        param_names=["rate", "units"],
-        rows=hyperband_rows(spec, trials),
+        trials,
+        best_trial,
         fits=fits,
-        best_params={"trial_id": best_trial.trial_id, "units": best_values["units"], "rate": best_values["rate"]},
-        best_score=float(best_trial.score),
-        summary=summary_rows((best_values["units"],) * 2, split.n_features, best_values["rate"]),
+        summary=summary_rows((units, units), split.n_features, rate),
         train_predictions=predict(weights, split.x_train).argmax(axis=1),
         test_predictions=predict(weights, split.x_test).argmax(axis=1),
-        early_stopping_fits=None,
         engine=ENGINE_NAME,
     )
     record.wall_time_s = time.perf_counter() - started

@@ -784,23 +784,33 @@ def _run_hyperband(spec: HyperbandSpec, split: Split, seed: int, workdir: Path) 
             }
         )
 
-    best_trial = tuner.oracle.get_best_trials(1)[0]
+    return hyperband_record(
+        spec,
+        split,
+        seed,
+        trials,
+        tuner.oracle.get_best_trials(1)[0],
+        fits=fits,
+        summary=summary_table(best_model).to_dict(orient="records"),
+        train_predictions=best_model.predict(x_train, verbose=0).argmax(axis=1),
+        test_predictions=best_model.predict(x_test, verbose=0).argmax(axis=1),
+    )
+
+
+def hyperband_record(spec: HyperbandSpec, split: Split, seed: int, trials: list, best_trial, **parts: Any) -> SearchRecord:
+    """The record of a finished Hyperband search from Keras Tuner's ``trials`` (in trial order) and
+    its best trial; ``parts``: the fits, the best model's summary and predictions (and the engine)."""
     best_values = _plain_params(best_trial.hyperparameters.values)
-    train_predictions = best_model.predict(x_train, verbose=0).argmax(axis=1)
-    test_predictions = best_model.predict(x_test, verbose=0).argmax(axis=1)
     return _record(
         spec,
         split,
         seed,
         param_names=["rate", "units"],
         rows=hyperband_rows(spec, trials),
-        fits=fits,
         best_params={"trial_id": best_trial.trial_id, "units": best_values["units"], "rate": best_values["rate"]},
         best_score=float(best_trial.score),
-        summary=summary_table(best_model).to_dict(orient="records"),
-        train_predictions=train_predictions,
-        test_predictions=test_predictions,
         early_stopping_fits=None,
+        **parts,
     )
 
 
