@@ -40,12 +40,12 @@ import pandas as pd
 from scipy import stats
 
 from penguins.presets import check_preset, default_seeds
+from penguins.uncertainty import CONFIDENCE, mean_interval
 
 VERDICTS = ("reproduced", "within seed noise", "not reproduced", "not checkable")
 REPRODUCED, NOISE, NOT_REPRODUCED, NOT_CHECKABLE = VERDICTS
 KINDS = ("fact", "single run", "conclusion", "search")
 
-CONFIDENCE = 0.95
 BIG_GAIN = 0.02  # "큰 향상 / 큰 차이": two points of accuracy (1.4 of the 69 test penguins)
 JUMP = 0.05  # "급 상승": a gain of at least five points
 FINE = 0.02  # "적당": within two points of the best batch size
@@ -132,10 +132,8 @@ def t_interval(values: Iterable[float], confidence: float = CONFIDENCE, comparis
     n = len(array)
     if n < 2:
         raise NotCheckable(f"needs per-seed values from at least 2 seeds, got {n}")
-    mean, sd = float(array.mean()), float(array.std(ddof=1))
-    alpha = (1 - confidence) / comparisons
-    half = float(stats.t.ppf(1 - alpha / 2, n - 1) * sd / math.sqrt(n))
-    return Interval(n, mean, sd, mean - half, mean + half, float(array.min()), float(array.max()), confidence, comparisons)
+    mean, low, high = mean_interval(array, confidence, comparisons)
+    return Interval(n, mean, float(array.std(ddof=1)), low, high, float(array.min()), float(array.max()), confidence, comparisons)
 
 
 def decimals(value: float | int) -> int:

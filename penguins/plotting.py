@@ -524,7 +524,7 @@ def plot_seed_values(
     shades an interval of the x axis (a tolerance). The intervals are clipped to ``limits``, by
     default [0, 1] for percentages: with few seeds a t-interval can leave the possible values.
     """
-    from scipy import stats
+    from penguins.uncertainty import mean_interval
 
     _ensure_font(language)
     words = SEED_VALUE_WORDS[check_language(language)]
@@ -552,12 +552,8 @@ def plot_seed_values(
                 label=None if labelled["seeds"] else words["seeds"],
             )
             labelled["seeds"] = True
-            mean = values.mean()
+            mean, low, high = mean_interval(values, bounds=limits)
             if len(values) > 1:
-                half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-                low, high = mean - half, mean + half
-                if limits is not None:
-                    low, high = max(low, limits[0]), min(high, limits[1])
                 ax.errorbar(mean, position + 0.22, xerr=[[mean - low], [high - mean]], fmt="none", ecolor=LINE_COLOR, elinewidth=1.4, capsize=3, zorder=3)
             ax.plot(
                 mean,

@@ -50,7 +50,7 @@ def sha256_text(text: str) -> str:
 PRESENTATION_MODULES = frozenset(
     {
         "__main__.py", "cli.py", "catalog.py", "experiments.py", "presets.py", "sweep.py", "claims.py",
-        "plotting.py", "chapters.py", "reference.py",
+        "plotting.py", "chapters.py", "reference.py", "uncertainty.py",
     }
 )
 

@@ -22,10 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
-from scipy import stats
 
 from penguins.experiments import EXPERIMENTS, Experiment
 from penguins.presets import default_seeds, search_size
@@ -33,6 +31,7 @@ from penguins.runner import DEFAULT_ENGINE, check_engine, engine_trains, run, st
 from penguins.search import SearchRecord, preset as search_preset, run_search
 from penguins.store import ResultStore
 from penguins.training import RunRecord
+from penguins.uncertainty import mean_interval
 
 SCORES = ("train_accuracy", "test_accuracy", "train_loss", "test_loss", "epochs_run")
 
@@ -67,20 +66,14 @@ class SweepResult:
 
 
 def summarise(table: pd.DataFrame, by: str, score: str, order: list | None = None) -> pd.DataFrame:
-    """Mean, sample standard deviation and a Student-t 95 % interval of the mean, per ``by`` value.
-
-    An accuracy cannot leave [0, 1], so its interval is clipped there; with few seeds the
-    t-interval is wide and would otherwise claim impossible values.
-    """
+    """Mean, sample standard deviation and a Student-t 95 % interval of the mean, per ``by`` value
+    (:func:`penguins.uncertainty.mean_interval`; an accuracy's interval is clipped to [0, 1])."""
     rows = []
     for value, group in table.groupby(by, sort=False):
         values = group[score].to_numpy(dtype=float)
-        mean, n = values.mean(), len(values)
+        n = len(values)
         std = values.std(ddof=1) if n > 1 else float("nan")
-        half = stats.t.ppf(0.975, n - 1) * std / np.sqrt(n) if n > 1 else float("nan")
-        low, high = mean - half, mean + half
-        if score.endswith("accuracy"):
-            low, high = max(low, 0.0), min(high, 1.0)
+        mean, low, high = mean_interval(values, bounds=(0.0, 1.0) if score.endswith("accuracy") else None)
         rows.append({by: value, "n_seeds": n, "mean": mean, "std": std, "ci_low": low, "ci_high": high, "min": values.min(), "max": values.max()})
     summary = pd.DataFrame(rows)
     if order is not None:
