@@ -172,9 +172,10 @@ def _sweep(names: list[str], methods: list[str], args: argparse.Namespace) -> in
         table = searched.table().assign(search=f"{method} (refit)")
         row = next(summarise(table, "search", "test_accuracy").itertuples(index=False))
         rows.append((f"{method} search", "best model", row.n_seeds, row.mean, row.std, row.ci_low, row.ci_high))
-    print(f"{'experiment':<15} {'point':<15} {'seeds':>5} {'test acc':>9} {'sd':>7}  95% interval")
+    width = max([len("experiment"), *(len(row[0]) for row in rows)])  # "hyperband search" is the longest
+    print(f"{'experiment':<{width}} {'point':<15} {'seeds':>5} {'test acc':>9} {'sd':>7}  95% interval")
     for name, point, n, mean, std, low, high in rows:
-        print(f"{name:<15} {point:<15} {n:>5} {mean:>9.3f} {std:>7.3f}  [{low:.3f}, {high:.3f}]")
+        print(f"{name:<{width}} {point:<15} {n:>5} {mean:>9.3f} {std:>7.3f}  [{low:.3f}, {high:.3f}]")
     print(f"{total} runs ({args.preset} preset, {args.variant} preprocessing): {computed} trained now, {total - computed} from the store")
     return 0
 

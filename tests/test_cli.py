@@ -68,8 +68,9 @@ def test_reproduce_runs_every_section_and_search_then_claims_reads_them():
     # one seed keeps it short; the session store shares these runs with the other tests
     reproduced = penguins("reproduce", "--preset", "smoke", "--seeds", "0", "--jobs", "2", timeout=900)
     assert reproduced.returncode == 0, reproduced.stderr
-    sections = {line.split()[0] for line in reproduced.stdout.splitlines()[1:-1]}
-    assert sections == set(EXPERIMENTS) | set(METHODS)
+    header, *rows = reproduced.stdout.splitlines()[:-1]
+    assert {line.split()[0] for line in rows} == set(EXPERIMENTS) | set(METHODS)
+    assert {row.index("[") for row in rows} == {header.index("95% interval")}  # the columns line up
     again = penguins("reproduce", "--preset", "smoke", "--seeds", "0")
     assert again.stdout.splitlines()[-1].endswith(": 0 trained now, 22 from the store")
     claims = penguins("claims", "--preset", "smoke", "--seeds", "0")
