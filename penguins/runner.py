@@ -3,8 +3,8 @@
 Two engines train networks. ``keras`` builds one Keras model per run (:func:`penguins.training.train`):
 the reference. ``jax`` (:mod:`penguins.engine`) trains many runs in one compiled program and
 reproduces the Keras path to float round-off (``tests/test_engine.py``). Logistic regression is
-always scikit-learn's. A stored result names
-the engine that computed it, so the two never stand in for each other.
+always scikit-learn's (its records say ``engine="sklearn"``). A stored result names the engine that
+computed it, so the two never stand in for each other.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ class RunRecord:
     summary: list[dict[str, Any]] = field(default_factory=list)  # one row a layer (networks only)
     wall_time_s: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
-    engine: str = "keras"  # what trained it: "keras" (one model per run) or "jax" (penguins.engine)
+    engine: str = "keras"  # what trained it: "keras" (one model per run), "jax" (penguins.engine) or "sklearn"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,7 +65,8 @@ def train(spec: Spec, seed: int = 0, variant: str = "post", on_epoch_end: EpochC
             fitted = _train_network(spec, split, seed, on_epoch_end)
     else:
         raise TypeError(f"no trainer for {type(spec).__name__}")
-    return _record(spec, split, fitted, time.perf_counter() - started)
+    engine = "sklearn" if isinstance(spec, LogisticSpec) else "keras"
+    return _record(spec, split, fitted, time.perf_counter() - started, engine)
 
 
 @dataclass
@@ -140,7 +141,7 @@ def _train_network(spec: NetworkSpec, split: Split, seed: int, on_epoch_end: Epo
     )
 
 
-def _record(spec: Spec, split: Split, fitted: _Fitted, wall_time_s: float, engine: str = "keras") -> RunRecord:
+def _record(spec: Spec, split: Split, fitted: _Fitted, wall_time_s: float, engine: str) -> RunRecord:
     train_predictions = fitted.train_probabilities.argmax(axis=1)
     test_predictions = fitted.test_probabilities.argmax(axis=1)
     matrix = confusion_matrix(split.y_test, test_predictions, labels=list(range(len(CLASS_NAMES))))

@@ -20,6 +20,7 @@ def test_logistic_baseline_record():
     assert record.test_accuracy == pytest.approx(np.trace(matrix) / 69)
     assert len(record.test_predictions) == 69 and len(record.test_probabilities) == 69
     assert record.history == {} and record.epochs_run == 0
+    assert record.engine == "sklearn"  # scikit-learn's, not a Keras model
     assert record.versions["scikit-learn"] and record.versions["tensorflow"]
 
 
