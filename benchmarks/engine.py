@@ -2,9 +2,16 @@
 
     python benchmarks/engine.py                    # subset comparison, then the full preset (10 seeds, 2 processes)
     python benchmarks/engine.py --full-seeds 1     # the full preset with one seed only
-    python benchmarks/engine.py --skip-full        # only the subset comparison
+    python benchmarks/engine.py --skip-full        # only the subset comparison (about 5 minutes)
+    python benchmarks/engine.py --subset full --skip-full   # the post's whole sweeps, one seed (over an hour)
 
 1. Shared subset: the five sweeps' points of ``--subset`` (default the ``quick`` preset), one seed.
+   ``--subset full`` is every point of the post's five sweeps (345 runs, up to 99 layers): the
+   workload one seed of the site costs. The plain loop runs ``--plain-chunk`` points per fresh
+   process (libraries imported before each clock) and adds up the times: TensorFlow keeps every
+   traced function (keras-team/tf-keras#286), so one process for all 345 points grows to 10 GB and
+   Keras' ``clear_session`` (its ``gc.collect``) ends up taking most of each run's time; that run
+   had not finished after 112 minutes.
    The plain loop (``training.train`` per point) and the engine (``engine.train_batch`` on all
    points at once) each run in a fresh process, libraries imported before the clock starts. The
    engine runs three ways: compiling every program (an empty XLA compile cache), loading them
@@ -84,7 +91,7 @@ def full_preset(n_seeds: int, jobs: int, variant: str) -> None:
         for name in EXPERIMENTS:
             section_started = time.perf_counter()
             result = run_experiment(name, "full", seeds, variant, jobs=jobs, store=store)
-            engines = sorted({record.engine if "hidden" in record.spec else "sklearn" for records in result.records for record in records})
+            engines = sorted({record.engine for records in result.records for record in records})
             print(f"  {name:<15} {len(result.values) * len(seeds):5d} runs ({'+'.join(engines):9s}) {time.perf_counter() - section_started:7.1f} s", flush=True)
         experiments = time.perf_counter() - started
         print(f"  the experiments: {experiments:.1f} s ({experiments / 60:.1f} min)", flush=True)
@@ -142,6 +149,7 @@ def main() -> int:
     parser.add_argument("--full-seeds", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2, help="processes for the full preset")
     parser.add_argument("--variant", default="post")
+    parser.add_argument("--plain-chunk", type=int, default=25, help="plain-loop points per fresh process (TensorFlow leaks)")
     parser.add_argument("--skip-plain", action="store_true")
     parser.add_argument("--skip-full", action="store_true")
     args = parser.parse_args()
@@ -163,8 +171,11 @@ def main() -> int:
     for label, seconds in timings.items():
         print(f"  {label + ':':<58}{seconds:8.1f} s", flush=True)
     if not args.skip_plain:
-        plain, plain_records = in_fresh_process(plain_loop, specs, seeds, args.variant)
-        print(f"  {'plain Keras loop, fresh process:':<58}{plain:8.1f} s")
+        plain, plain_records = 0.0, []
+        for start in range(0, len(specs), args.plain_chunk):
+            seconds, records = in_fresh_process(plain_loop, specs[start : start + args.plain_chunk], seeds[start : start + args.plain_chunk], args.variant)
+            plain, plain_records = plain + seconds, plain_records + records
+        print(f"  {f'plain Keras loop, {args.plain_chunk} points per fresh process:':<58}{plain:8.1f} s")
         print(
             f"  ratio plain / engine: {plain / cold:.0f}x compiling, {plain / cached:.0f}x with the compile cache, "
             f"{plain / warm:.0f}x compiled"

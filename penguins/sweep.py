@@ -257,6 +257,22 @@ def keras_measured_searches(seed: int = 0, store: ResultStore | None = None) -> 
     }
 
 
+def _keep_engine_worker_alive() -> None:
+    """Stop loky from replacing this worker as its memory grows (call it in engine tasks only).
+
+    loky ends a worker whose memory grew 300 MB past what it held after its first task (a leak
+    heuristic) and starts a new one, warning "A worker stopped while some jobs were given to the
+    executor". An engine worker grows on purpose: it holds JAX's compiled programs and the engine's
+    caches, which a new worker would import, load and build again (seconds each time). A Keras
+    worker really leaks (TensorFlow keeps every traced function; keras-team/tf-keras#286), and
+    there the restart helps, so Keras tasks keep loky's limit. loky reads the limit from its module
+    after every task and offers no option for it.
+    """
+    from joblib.externals.loky import process_executor
+
+    process_executor._MAX_MEMORY_LEAK_SIZE = 2**62
+
+
 def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, bool]:
     record, cached = run(spec, seed=seed, variant=variant, store=ResultStore(store_root))
     return record.to_dict(), cached
@@ -264,6 +280,7 @@ def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, boo
 
 def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) -> list[tuple[int, dict]]:
     """(index in ``specs``, record) of every request trained before the end or a stop."""
+    _keep_engine_worker_alive()
     return [
         (index, record.to_dict())
         for indices, records in train_into_store(specs, seeds, variant, ResultStore(store_root), stop_file)
@@ -272,6 +289,8 @@ def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) ->
 
 
 def _search_task(spec, seed: int, variant: str, store_root: str, engine: str) -> tuple[dict, bool]:
+    if engine == "jax":
+        _keep_engine_worker_alive()
     record, cached = run_search(spec, seed=seed, variant=variant, store=ResultStore(store_root), engine=engine)
     return record.to_dict(), cached
 
