@@ -21,7 +21,9 @@ full 95 % interval for two independent means would be far too loose here (with t
 preset's two seeds, t(0.975, 1) = 12.7). One exception: experiment 1's deepest networks (from
 about 30 layers) are chaotic under round-off, so on another CPU their per-seed results are
 effectively redrawn and at the ``full`` preset some of those points can move by more than the
-tolerance. The gate CI runs (``smoke``: depths 1 and 2) is not affected.
+tolerance; so do the schedules chapter's runs at a learning rate of 0.2, which moved the smoke gate
+on an AMD EPYC against a reference written on another CPU. For those points (:func:`chaotic`) the
+tolerance is that of a redraw: two standard errors of a difference of independent means.
 """
 
 from __future__ import annotations
@@ -99,9 +101,23 @@ def _summary(rows: pd.DataFrame) -> dict[str, Any]:
     return summary
 
 
-def tolerance(score: str, sd: float, n: int) -> float:
+# Points whose runs round-off alone redraws: the schedules chapter's runs at a learning rate of 0.2
+# and experiment 1 from about 30 layers (tests/test_engine.py compares them over seeds). On another
+# CPU (XLA emits other vector instructions) their per-seed results are new draws, so their mean may
+# move like a difference of two independent means: two standard errors of it, 2 * sd * sqrt(2 / n).
+CHAOTIC_DEPTH = 30
+
+
+def chaotic(key: str) -> bool:
+    """Whether the summary ``key`` (e.g. ``"depth 40"``) is of runs that round-off redraws."""
+    section, _, point = key.partition(" ")
+    return section == "lr-schedules" or (section == "depth" and point.isdigit() and int(point) >= CHAOTIC_DEPTH)
+
+
+def tolerance(score: str, sd: float, n: int, redrawn: bool = False) -> float:
     """How far a mean over ``n`` seeds may move before the gate calls it moved (see module doc)."""
-    return max(sd / math.sqrt(n), SMALLEST_STEP[score])
+    spread = 2 * sd * math.sqrt(2 / n) if redrawn else sd / math.sqrt(n)
+    return max(spread, SMALLEST_STEP[score])
 
 
 @dataclass(frozen=True)
@@ -130,7 +146,7 @@ def compare(reference: dict[str, Any], current: dict[str, Any]) -> list[Movement
             if now is None:
                 movements.append(Movement(f"{key}: {score}", expected, None, "present", True))
                 continue
-            allowed = tolerance(score, summary[score]["sd"], summary["n"])
+            allowed = tolerance(score, summary[score]["sd"], summary["n"], redrawn=chaotic(key))
             value = now[score]["mean"]
             movements.append(Movement(f"{key}: mean {score}", expected, value, f"± {allowed:.4f}", abs(value - expected) > allowed))
     movements += [Movement(f"{key}: present", None, "new", "in reference", True) for key in current["summaries"].keys() - reference["summaries"].keys()]

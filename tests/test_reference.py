@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from penguins import catalog
-from penguins.reference import compare, compute_reference, format_movements, load_reference, reference_path, tolerance
+from penguins.reference import chaotic, compare, compute_reference, format_movements, load_reference, reference_path, tolerance
 from penguins.spec import with_changes
 from penguins.store import ResultStore
 
@@ -60,6 +60,10 @@ def test_tolerance_rule():
     assert tolerance("test_accuracy", 0.0, 10) == pytest.approx(1 / 69)  # never below one test penguin
     assert tolerance("train_accuracy", 0.0, 10) == pytest.approx(1 / 275)
     assert tolerance("test_accuracy", 0.05, 4) == pytest.approx(0.025)  # the standard error sd / sqrt(n)
+    assert tolerance("test_accuracy", 0.05, 4, redrawn=True) == pytest.approx(2 * 0.05 * (2 / 4) ** 0.5)
+    assert [chaotic(key) for key in ("depth 2", "depth 29", "depth 30", "lr-schedules cosine-decay", "width 100")] == [
+        False, False, True, True, False,
+    ]
 
 
 @pytest.mark.parametrize("preset", ["full", "quick", "smoke"])
