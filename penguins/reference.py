@@ -19,11 +19,11 @@ tolerance absorbs is float rounding on another CPU or BLAS, which can flip a bor
 prediction or two but does not move a mean by a whole standard error of the seed spread. A
 full 95 % interval for two independent means would be far too loose here (with the smoke
 preset's two seeds, t(0.975, 1) = 12.7). One exception: experiment 1's deepest networks (from
-about 30 layers) are chaotic under round-off, so on another CPU their per-seed results are
-effectively redrawn and at the ``full`` preset some of those points can move by more than the
-tolerance; so do the schedules chapter's runs at a learning rate of 0.2, which moved the smoke gate
-on an AMD EPYC against a reference written on another CPU. For those points (:func:`chaotic`) the
-tolerance is that of a redraw: two standard errors of a difference of independent means.
+about 30 layers) and the schedules chapter's runs at a learning rate of 0.2 are chaotic under
+round-off, so on another CPU their per-seed results are effectively redrawn (the cosine-decay mean
+of the smoke gate moved by 1.5 examples on an AMD EPYC against a reference written on another CPU).
+For those points (:func:`chaotic`) the tolerance is that of a redraw: two standard errors of a
+difference of independent means.
 """
 
 from __future__ import annotations
