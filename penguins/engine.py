@@ -8,7 +8,7 @@ zero-padded to a common width and the hidden layers between the first and the la
 stacked array walked by a loop, so one program serves every width and depth of a sweep and its
 compile time does not grow with depth. Requests of the same spec and seed that differ only in
 ``epochs`` are one run evaluated after each epoch (exact: the first k epochs of a longer run are
-the k-epoch run). Thirteen programs cover the five sweeps, five more the other sections.
+the k-epoch run). Nine programs cover the five sweeps, five more the other sections.
 
 It reproduces, replica by replica, what :func:`penguins.training.train` does with Keras:
 
@@ -41,7 +41,7 @@ loss gradient. What is *not* bit-identical to Keras is the order of floating-poi
 inside matrix products and reductions (XLA's kernels, not TensorFlow's Eigen kernels, and padded
 zeros change SIMD grouping) and XLA's possible fused multiply-adds: results agree with Keras to
 float32 round-off, which training then carries along (see ``tests/test_engine.py``). Deep
-networks (from about 30 layers of 100 at the post's learning rate) are chaotic under round-off:
+networks (from about 20 layers of 100 at the post's learning rate) are chaotic under round-off:
 there Keras itself ends elsewhere when one initial weight moves by one ulp, so per seed neither
 path is "the" result, and the engine agrees with Keras over seeds, not seed by seed.
 
@@ -82,12 +82,15 @@ BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7
 # Static shapes of a compiled program, chosen so that few programs serve every sweep (XLA takes
 # about 2 s to compile one): every layer is zero-padded to a multiple of WIDTH_STEP units; the
 # middle layers are stacked up to a capacity from CAPACITIES (then multiples of the last one);
-# a batch is padded to the next power of two, with enough steps for any batch size of that
-# bucket (steps past the real number are skipped); a call trains REPLICAS replicas (a short
+# a batch is padded to the next size in BATCH_BUCKETS (then the next power of two), with room
+# for the steps of any batch size of that bucket (steps past the real number are skipped); the
+# buckets are few because each is a program to compile (about 2 s), and the padded rows cost
+# little next to a step's fixed cost; a call trains REPLICAS replicas (a short
 # group is filled with inactive ones, which are skipped). The shapes depend on the spec alone,
 # never on what else is trained in the same call, so a result does not depend on the batching.
 WIDTH_STEP = 100
 CAPACITIES = (1, 8, 128)
+BATCH_BUCKETS = (2, 4, 16, 32, 128, 512)
 REPLICAS = 10
 
 # XLA on one thread (deterministic and predictable; parallelism comes from processes), with
@@ -612,11 +615,16 @@ def _capacity(spec: NetworkSpec) -> int:
 
 
 def _batch_shape(batch_size: int, n_samples: int) -> tuple[int, int]:
-    """(padded batch, steps per epoch) of the program for ``batch_size``: the batch padded to a
-    power of two, and enough steps for the smallest batch size of that power."""
+    """(padded batch, room for steps per epoch) of the program for ``batch_size``: the batch
+    padded to its bucket (:data:`BATCH_BUCKETS`, beyond them the next power of two), and room
+    for the steps of the smallest batch size of that bucket."""
+    smallest = 1
+    for padded in BATCH_BUCKETS:
+        if batch_size <= padded:
+            return padded, -(-n_samples // smallest)
+        smallest = padded + 1
     padded = 1 << (batch_size - 1).bit_length()
-    smallest = padded // 2 + 1 if padded > 1 else 1
-    return padded, -(-n_samples // smallest)
+    return padded, -(-n_samples // (padded // 2 + 1))
 
 
 def _runs(
@@ -673,7 +681,9 @@ def estimated_cost(spec: NetworkSpec, n_samples: int = 275) -> float:
     plus a per-step overhead, times epochs."""
     width = _padded_width(spec)
     per_sample = 6 * width + max(len(spec.hidden) - 1, 0) * width * width + width * N_CLASSES
-    padded, steps = _batch_shape(spec.batch_size or DEFAULT_BATCH_SIZE, n_samples)
+    batch = spec.batch_size or DEFAULT_BATCH_SIZE
+    padded, _ = _batch_shape(batch, n_samples)
+    steps = -(-n_samples // batch)  # steps past these are skipped (a few cycles each)
     return spec.epochs * steps * (3 * per_sample * padded + 20_000 * max(len(spec.hidden), 1))
 
 

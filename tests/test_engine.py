@@ -11,7 +11,7 @@ would cause: a wrong initial weight, batch or Adam term moves weights by ~lr = 1
 Accuracies and confusion matrices are compared exactly (an argmax would need two class
 probabilities within ~1e-6 of each other to flip).
 
-Where identity is impossible: deep networks (experiment 1 from about 30 layers of 100) are
+Where identity is impossible: deep networks (experiment 1 from about 20 layers of 100) are
 chaotic under round-off. Keras itself, with one initial weight moved by one float32 ulp, ends on
 another accuracy for many seeds; so per seed the engine cannot match Keras there, and
 ``test_deep_networks_agree_over_seeds`` (slow, opt-in: ``PENGUINS_SLOW_TESTS=1``) checks that
@@ -53,6 +53,7 @@ CASES = [
     (NetworkSpec(hidden=(8, 12), epochs=2, batch_size=16, **POST_REGULARISATION), 9),
     (NetworkSpec(hidden=(10, 20), dropout=0.5, epochs=2, batch_size=24, **POST_REGULARISATION), 10),  # last batch 11 rows
     (NetworkSpec(hidden=(6, 6), epochs=2, batch_size=40, validate_on_test=True), 11),
+    (NetworkSpec(hidden=(5,), epochs=1, batch_size=1), 13),  # one row per step, padded to two; 275 steps
     # stops after 7 of 12 epochs (the test checks that Keras stops early too)
     (NetworkSpec(hidden=(6, 6), dropout=0.3, epochs=12, batch_size=16, validate_on_test=True, early_stopping_patience=1), 12),
 ]
@@ -245,6 +246,18 @@ def test_the_posts_high_learning_rate_runs_agree_with_keras_over_seeds(name):
     assert stats.ks_2samp(engine_accuracy, keras_accuracy).pvalue > 0.01
     assert stats.ttest_rel(engine_accuracy, keras_accuracy).pvalue > 0.01
     assert np.sum(engine_accuracy == keras_accuracy) >= len(seeds) // 2  # most seeds agree exactly
+
+
+def test_every_batch_size_fits_its_program_and_the_posts_sizes_need_six_programs():
+    """A program's batch holds the batch and its steps hold every step of an epoch, for any batch
+    size and fold size; the buckets serve the post's 17 batch sizes (1 to 275) with six programs."""
+    from penguins.experiments import BATCH_SIZES_FULL
+
+    for n_samples in (1, 2, 183, 275):
+        for batch_size in range(1, 1100):
+            padded, steps = engine._batch_shape(batch_size, n_samples)
+            assert batch_size <= padded and -(-n_samples // batch_size) <= steps
+    assert len({engine._batch_shape(size, 275) for size in BATCH_SIZES_FULL}) == 6
 
 
 def test_split_work_covers_every_request_once_and_keeps_merged_runs_together():
