@@ -24,6 +24,7 @@ from typing import Iterator
 
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
+from joblib.externals.loky import process_executor
 
 from penguins.experiments import EXPERIMENTS, Experiment
 from penguins.presets import default_seeds, search_size
@@ -34,6 +35,9 @@ from penguins.training import RunRecord
 from penguins.uncertainty import mean_interval
 
 SCORES = ("train_accuracy", "test_accuracy", "train_loss", "test_loss", "epochs_run")
+# loky's limit on a worker's memory growth before it replaces the worker, and none (see _worker_memory_limit)
+_LOKY_MEMORY_LEAK_SIZE = process_executor._MAX_MEMORY_LEAK_SIZE
+_UNLIMITED = 2**62
 
 
 @dataclass
@@ -257,30 +261,29 @@ def keras_measured_searches(seed: int = 0, store: ResultStore | None = None) -> 
     }
 
 
-def _keep_engine_worker_alive() -> None:
-    """Stop loky from replacing this worker as its memory grows (call it in engine tasks only).
+def _worker_memory_limit(engine: str) -> None:
+    """Let loky replace this worker for memory growth in Keras tasks only (call it in every task).
 
     loky ends a worker whose memory grew 300 MB past what it held after its first task (a leak
     heuristic) and starts a new one, warning "A worker stopped while some jobs were given to the
     executor". An engine worker grows on purpose: it holds JAX's compiled programs and the engine's
     caches, which a new worker would import, load and build again (seconds each time). A Keras
     worker really leaks (TensorFlow keeps every traced function; keras-team/tf-keras#286), and
-    there the restart helps, so Keras tasks keep loky's limit. loky reads the limit from its module
-    after every task and offers no option for it.
+    there the restart helps. loky reads the limit from its module after every task and offers no
+    option for it; a worker may run both kinds of task, so every task sets it.
     """
-    from joblib.externals.loky import process_executor
-
-    process_executor._MAX_MEMORY_LEAK_SIZE = 2**62
+    process_executor._MAX_MEMORY_LEAK_SIZE = _UNLIMITED if engine == "jax" else _LOKY_MEMORY_LEAK_SIZE
 
 
 def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, bool]:
+    _worker_memory_limit("keras")  # Keras models and scikit-learn's logistic regression
     record, cached = run(spec, seed=seed, variant=variant, store=ResultStore(store_root))
     return record.to_dict(), cached
 
 
 def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) -> list[tuple[int, dict]]:
     """(index in ``specs``, record) of every request trained before the end or a stop."""
-    _keep_engine_worker_alive()
+    _worker_memory_limit("jax")
     return [
         (index, record.to_dict())
         for indices, records in train_into_store(specs, seeds, variant, ResultStore(store_root), stop_file)
@@ -289,8 +292,7 @@ def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) ->
 
 
 def _search_task(spec, seed: int, variant: str, store_root: str, engine: str) -> tuple[dict, bool]:
-    if engine == "jax":
-        _keep_engine_worker_alive()
+    _worker_memory_limit(engine)
     record, cached = run_search(spec, seed=seed, variant=variant, store=ResultStore(store_root), engine=engine)
     return record.to_dict(), cached
 

@@ -129,3 +129,20 @@ def test_interrupted_engine_sweep_keeps_finished_calls_and_resumes(tmp_path):
     store = tmp_path / "store"
     command = [sys.executable, "-m", "penguins", "--store", str(store), "sweep", "batch-size", "--preset", "smoke", "--seeds", "0-24"]
     _interrupt_and_resume(store, command, total=50)
+
+
+def test_engine_tasks_lift_lokys_worker_memory_limit_and_keras_tasks_restore_it():
+    """A worker that ran an engine task keeps its compiled programs (no restart for growing), but a
+    Keras task in the same worker gets loky's limit back, since TensorFlow's growth is a leak."""
+    from joblib.externals.loky import process_executor
+
+    from penguins.sweep import _worker_memory_limit
+
+    loky_limit = process_executor._MAX_MEMORY_LEAK_SIZE
+    try:
+        _worker_memory_limit("jax")
+        assert process_executor._MAX_MEMORY_LEAK_SIZE > 1000 * loky_limit
+        _worker_memory_limit("keras")
+        assert process_executor._MAX_MEMORY_LEAK_SIZE == loky_limit
+    finally:
+        process_executor._MAX_MEMORY_LEAK_SIZE = loky_limit
