@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("name", type=_experiment_name, help="an experiment from `penguins list`")
     _add_sweep_options(sweep)
 
-    reproduce = commands.add_parser("reproduce", help="run every section of the post", description="Run every experiment and search of the post through the store and print a summary table.")
+    reproduce = commands.add_parser("reproduce", help="run every section of the post", description="Run every experiment and search of the post through the store and print a summary table, then what the chapters measure beyond the post (the post's seed, logistic splits, Keras-measured searches).")
     _add_sweep_options(reproduce)
     for parser_with_engine in (sweep, reproduce):
         parser_with_engine.add_argument(
@@ -132,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _variants(args)
         if args.command == "sweep":
             return _sweep([args.name], [], args)
-        return _sweep(list(EXPERIMENTS), list(METHODS), args)
+        status = _sweep(list(EXPERIMENTS), list(METHODS), args)
+        return status or _extras(args)
     except KeyboardInterrupt:
         print("interrupted: finished runs are kept in the store; run the same command again to continue", file=sys.stderr)
         return 130
@@ -177,6 +178,19 @@ def _sweep(names: list[str], methods: list[str], args: argparse.Namespace) -> in
     for name, point, n, mean, std, low, high in rows:
         print(f"{name:<{width}} {point:<15} {n:>5} {mean:>9.3f} {std:>7.3f}  [{low:.3f}, {high:.3f}]")
     print(f"{total} runs ({args.preset} preset, {args.variant} preprocessing): {computed} trained now, {total - computed} from the store")
+    return 0
+
+
+def _extras(args: argparse.Namespace) -> int:
+    """What the chapters measure beyond the post's sections (penguins.extras), for the post's preprocessing."""
+    if args.variant != "post":
+        return 0
+    from penguins.extras import compute_all
+    from penguins.store import ResultStore
+
+    total, computed = compute_all(args.preset, ResultStore(args.store), jobs=args.jobs, progress=True)
+    print(f"{total} more results for the chapters (the post's seed, logistic splits, Keras-measured searches): "
+          f"{computed} trained now, {total - computed} from the store")
     return 0
 
 

@@ -30,6 +30,8 @@ from filelock import FileLock
 from penguins.versions import library_versions
 
 ENV_VARIABLE = "PENGUINS_STORE"
+# Set to 1 where nothing may be computed, only read: the site's pages (tasks.py site) and their tests.
+READ_ONLY_VARIABLE = "PENGUINS_STORE_READ_ONLY"
 DEFAULT_FOLDER = ".penguins-store"
 FORMAT = 1
 log = logging.getLogger(__name__)
@@ -43,16 +45,24 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-# Modules that only build payloads (whose content is hashed anyway), schedule tasks or present
-# results: editing them cannot change a stored result, so they stay out of the fingerprint and
-# a wording fix in a chapter helper does not throw away hours of training. Every other module,
-# including any new one, is in.
+# Modules that only build payloads (whose content is hashed anyway), schedule tasks, store or
+# present results: editing them cannot change a stored result, so they stay out of the
+# fingerprint and a wording fix in a chapter helper does not throw away hours of training. This
+# module is one of them: FORMAT versions the layout of an entry. Every other module, including
+# any new one, is in.
 PRESENTATION_MODULES = frozenset(
     {
-        "__main__.py", "cli.py", "catalog.py", "experiments.py", "presets.py", "sweep.py", "claims.py",
-        "plotting.py", "chapters.py", "reference.py", "uncertainty.py",
+        "__main__.py", "cli.py", "catalog.py", "experiments.py", "extras.py", "presets.py", "sweep.py", "claims.py",
+        "plotting.py", "reference.py", "store.py", "uncertainty.py",
     }
 )
+# Folders of presentation only: the chapters' pages and the string tables.
+PRESENTATION_FOLDERS = ("pages/", "strings/")
+
+
+def is_presentation(relative: str) -> bool:
+    """Whether the package file at ``relative`` (a posix path) stays out of the code fingerprint."""
+    return relative in PRESENTATION_MODULES or relative.startswith(PRESENTATION_FOLDERS)
 
 
 @cache
@@ -60,7 +70,7 @@ def code_fingerprint(package: Path = Path(__file__).resolve().parent) -> str:
     """SHA-256 over the package's computing sources and data files, in path order."""
     digest = hashlib.sha256()
     candidates = (p for p in package.rglob("*") if p.is_file() and p.suffix in {".py", ".csv", ".json"})
-    for path in sorted(p for p in candidates if p.relative_to(package).as_posix() not in PRESENTATION_MODULES):
+    for path in sorted(p for p in candidates if not is_presentation(p.relative_to(package).as_posix())):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -81,11 +91,29 @@ def default_root() -> Path:
     return root / DEFAULT_FOLDER if root is not None else Path.home() / ".cache" / "penguins"
 
 
-class ResultStore:
-    """JSON results on disk, addressed by the hash of what determines them."""
+class ReadOnlyStoreError(RuntimeError):
+    """A result was missing from a store that may only be read."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
+
+class ResultStore:
+    """JSON results on disk, addressed by the hash of what determines them.
+
+    ``read_only`` (default: ``$PENGUINS_STORE_READ_ONLY`` is 1) makes a missing result an error
+    instead of a computation: a rendered page reads what ``penguins reproduce`` computed and
+    trains nothing.
+    """
+
+    def __init__(self, root: str | Path | None = None, read_only: bool | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
+        self.read_only = os.environ.get(READ_ONLY_VARIABLE) == "1" if read_only is None else read_only
+
+    def require_writable(self, what: str) -> None:
+        """Raise :class:`ReadOnlyStoreError` naming ``what`` if this store may only be read."""
+        if self.read_only:
+            raise ReadOnlyStoreError(
+                f"{what} is not in the results store {self.root}, which is read-only here "
+                f"(${READ_ONLY_VARIABLE}=1); compute it first with `penguins reproduce` (and `penguins variants`)"
+            )
 
     def key(self, payload: dict[str, Any]) -> str:
         return sha256_text(
@@ -118,6 +146,7 @@ class ResultStore:
 
     def save(self, key: str, payload: dict[str, Any], result: dict[str, Any]) -> None:
         """Write an entry atomically: a temporary file in the same folder, then ``os.replace``."""
+        self.require_writable(f"the result of {canonical_json(payload)[:200]}")
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         entry = {
@@ -152,6 +181,7 @@ class ResultStore:
         result = self.load(key)
         if result is not None:
             return result, True
+        self.require_writable(f"the result of {canonical_json(payload)[:200]}")
         lock_path = self.path(key).with_suffix(".lock")
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(lock_path):

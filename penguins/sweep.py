@@ -30,6 +30,7 @@ from penguins.experiments import EXPERIMENTS, Experiment
 from penguins.presets import default_seeds, search_size
 from penguins.runner import DEFAULT_ENGINE, check_engine, engine_trains, run, stored_engine_records, train_into_store
 from penguins.search import SearchRecord, preset as search_preset, run_search
+from penguins.spec import Spec
 from penguins.store import ResultStore
 from penguins.training import RunRecord
 from penguins.uncertainty import mean_interval
@@ -162,6 +163,25 @@ def run_experiment(
     )
 
 
+def run_runs(
+    pairs: list[tuple[Spec, int]],
+    variant: str = "post",
+    jobs: int = 1,
+    scheduler: str | None = None,
+    store: ResultStore | None = None,
+    progress: bool = False,
+    label: str = "runs",
+) -> tuple[list[RunRecord], int]:
+    """Each (spec, seed) of ``pairs`` as its own run through the store: one Keras model per network
+    (the reference path, :func:`penguins.runner.run`), scikit-learn for logistic regression.
+    Returns the records in order and how many were trained now."""
+    store = store or ResultStore()
+    calls = [delayed(_run_task)(spec, seed, variant, str(store.root)) for spec, seed in pairs]
+    with _stop_requested_on_sigint() as stop:
+        outcomes = _execute(calls, jobs, scheduler, label, progress, stop)
+    return [RunRecord.from_dict(record) for record, _ in outcomes], sum(not cached for _, cached in outcomes)
+
+
 # Tasks per worker process for the engine: more than one so that the progress bar moves and a
 # Ctrl-C is answered sooner; few, so that each compiled program is loaded by few processes.
 ENGINE_TASKS_PER_JOB = 4
@@ -174,6 +194,7 @@ def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop
     missing = [i for i, record in enumerate(records) if record is None]
     if not missing:
         return records, 0
+    store.require_writable(f"{label}: {len(missing)} of {len(tasks)} engine runs")
     from penguins.engine import split_work
 
     specs, seeds = [tasks[i][0] for i in missing], [tasks[i][1] for i in missing]
@@ -248,17 +269,6 @@ def run_search_sweep(
         records=[SearchRecord.from_dict(record) for record, _ in outcomes],
         computed=sum(not cached for _, cached in outcomes),
     )
-
-
-def keras_measured_searches(seed: int = 0, store: ResultStore | None = None) -> dict[str, SearchRecord]:
-    """The post's random and grid searches at the ``smoke`` size for ``seed``, run with scikeras
-    training Keras models (not the engine): their ``fits`` are what Keras' fits measurably ran
-    with. In the smoke settings the searched epochs and batch sizes differ from the ones the
-    post's call passes to ``fit``, so the records show which of them Keras used."""
-    return {
-        method: run_search(search_preset(method, "smoke"), seed, store=store or ResultStore(), engine="keras")[0]
-        for method in ("random", "grid")
-    }
 
 
 def _worker_memory_limit(engine: str) -> None:
