@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# the site's own tooling: report/_build/qmd.py reads a chapter (tests/chapter_runner.py runs it)
+sys.path.insert(0, str(ROOT / "report" / "_build"))
 
 
 @pytest.fixture(autouse=True, scope="session")
