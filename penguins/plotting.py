@@ -161,6 +161,7 @@ def pair_plot(penguins: pd.DataFrame, language: str) -> Figure:
     # seaborn puts the legend to the right of the grid, outside the width the page gives a figure;
     # above the grid it stays inside the picture in both languages.
     sns.move_legend(grid, "lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(order), title=columns["species"], frameon=False)
+    grid.figure.set_size_inches(COLUMN_WIDTH, COLUMN_WIDTH)  # seaborn widened it for the legend at the right
     grid.figure.tight_layout()
     return grid.figure
 
@@ -218,6 +219,7 @@ def plot_confusion_matrix(matrix, language: str, ax: Axes | None = None, title: 
 
 def plot_confusion_matrices(matrices: Mapping[str, Sequence[Sequence[int]]], language: str) -> Figure:
     """Several confusion matrices side by side, one per ``{title: matrix}``, within the page's width."""
+    _ensure_font(language)
     fig, axes = plt.subplots(1, len(matrices), figsize=(COLUMN_WIDTH, 0.45 * COLUMN_WIDTH), squeeze=False)
     for ax, (title, matrix) in zip(axes[0], matrices.items()):
         plot_confusion_matrix(matrix, language, ax=ax, title=title)
