@@ -27,6 +27,7 @@ QUARTO_VERSION = "1.7.34"  # the version the publishing workflow renders with
 # What the installed environment depends on: set-up runs pip again only when one of these changed.
 SET_UP_INPUTS = ("requirements.txt", "constraints.txt", "pyproject.toml")
 SET_UP_STAMP = VENV / ".penguins-set-up"
+NOTEBOOKS = ROOT / "report" / "_build" / "notebooks.py"  # writes each chapter's notebook per language
 
 
 def sh(*command: str | Path, **env: str) -> None:
@@ -82,7 +83,7 @@ def quarto_command() -> str | None:
 
 def install_quarto() -> str | None:
     """Install PyPI's ``quarto-cli`` into ``.venv``; it downloads Quarto's binary while it installs,
-    so it needs the internet. Returns the last line pip printed when it fails, else None."""
+    so it needs the internet. Returns pip's last error line when it fails, else None."""
     print(f"+ Quarto is not on the PATH: installing quarto-cli=={QUARTO_VERSION} into .venv", flush=True)
     done = subprocess.run(
         [str(PYTHON), "-m", "pip", "install", "--quiet", f"quarto-cli=={QUARTO_VERSION}"],
@@ -91,7 +92,8 @@ def install_quarto() -> str | None:
     if done.returncode == 0 and quarto_command():
         return None
     lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-    return lines[-1] if lines else f"pip exited with status {done.returncode}"
+    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR: ")]
+    return (errors or lines or [f"pip exited with status {done.returncode}"])[-1]
 
 
 def site(preset: str) -> None:
@@ -134,7 +136,7 @@ def assemble() -> None:
             encoding="utf-8",
         )
     python = PYTHON if PYTHON.exists() else Path(sys.executable)
-    sh(python, ROOT / "report" / "_build" / "notebooks.py", site)
+    sh(python, NOTEBOOKS, site)
 
 
 def main() -> None:
