@@ -512,6 +512,7 @@ def plot_seed_values(
     if percent:
         ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1.0, decimals=0))
     if legend and any(labelled.values()):
-        ax.legend(loc="best", fontsize="small")
+        # above the rows, never over a point (with few rows "best" still covers some)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False)
     fig.tight_layout()
     return fig
