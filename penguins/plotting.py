@@ -455,7 +455,7 @@ def plot_seed_values(
     from penguins.uncertainty import mean_interval
 
     _ensure_font(language)
-    legend = {key: words(language, "figures", name) for key, name in (("seeds", "seeds"), ("mean", "mean-interval"), ("post", "post-value"))}
+    legend_words = {key: words(language, "figures", name) for key, name in (("seeds", "seeds"), ("mean", "mean-interval"), ("post", "post-value"))}
     if limits is None and percent:
         limits = (0.0, 1.0)
     fig, ax = _axes(ax, (7, 0.42 * len(rows) + 1.5))
@@ -477,7 +477,7 @@ def plot_seed_values(
                 alpha=0.35,
                 linewidths=0,
                 zorder=2,
-                label=None if labelled["seeds"] else legend["seeds"],
+                label=None if labelled["seeds"] else legend_words["seeds"],
             )
             labelled["seeds"] = True
             mean, low, high = mean_interval(values, bounds=limits)
@@ -490,7 +490,7 @@ def plot_seed_values(
                 color=LINE_COLOR,
                 markersize=5,
                 zorder=4,
-                label=None if labelled["mean"] else legend["mean"],
+                label=None if labelled["mean"] else legend_words["mean"],
             )
             labelled["mean"] = True
         post = getattr(row, "post", float("nan"))
@@ -502,7 +502,7 @@ def plot_seed_values(
                 color=POST_COLOR,
                 markersize=5.5,
                 zorder=5,
-                label=None if labelled["post"] else legend["post"],
+                label=None if labelled["post"] else legend_words["post"],
             )
             labelled["post"] = True
     ax.set_yticks(y, rows["label"].tolist())
