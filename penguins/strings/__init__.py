@@ -39,11 +39,7 @@ def table(language: str) -> dict[str, Any]:
         loaded = yaml.safe_load(file) or {}
     if not isinstance(loaded.get(ROOT_KEY), dict):
         raise ValueError(f"{table_path(language)}: expected a mapping under {ROOT_KEY!r}")
-    entries = loaded[ROOT_KEY]
-    # DRAFTS (to be merged into <language>.yml before this lands): chapter sections being written
-    for draft in sorted((FOLDER / "drafts").glob(f"*.{language}.yml")):
-        entries.update((yaml.safe_load(draft.read_text(encoding="utf-8")) or {}).get(ROOT_KEY, {}))
-    return entries
+    return loaded[ROOT_KEY]
 
 
 def words(language: str, *path: str) -> Any:
