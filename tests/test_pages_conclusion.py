@@ -12,8 +12,21 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from penguins.claims import MATCH, NETWORK_RUNS, POST_CONCLUSIONS, Evidence, collect_evidence
-from penguins.pages.conclusion import MODELS, NETWORKS, ConclusionPage, accuracies, differences, parameters
+from penguins.claims import (
+    MATCH,
+    NETWORK_RUNS,
+    POST_CONCLUSIONS,
+    Evidence,
+    collect_evidence,
+)
+from penguins.pages.conclusion import (
+    MODELS,
+    NETWORKS,
+    ConclusionPage,
+    accuracies,
+    differences,
+    parameters,
+)
 from penguins.preprocessing import CLASS_NAMES, FEATURES
 
 LANGUAGES = ("ko", "en")

@@ -22,10 +22,18 @@ from penguins.claims import (
     claim,
 )
 from penguins.experiments import EXPERIMENTS, POST_MODEL
-from penguins.pages.experiments import CLAIMS, POST_DEPTH, SHAPE_NODES, SWEEPS, ExperimentsPage, later_epochs, shape_groups
+from penguins.pages.experiments import (
+    CLAIMS,
+    POST_DEPTH,
+    SHAPE_NODES,
+    SWEEPS,
+    ExperimentsPage,
+    later_epochs,
+    shape_groups,
+)
 from penguins.pages.format import fmt_pct
-from penguins.presets import PRESETS, default_seeds
 from penguins.preprocessing import preprocess
+from penguins.presets import PRESETS, default_seeds
 from penguins.strings import words
 from penguins.sweep import SweepResult
 from penguins.training import RunRecord

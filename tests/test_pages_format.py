@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from penguins.pages.format import fmt_count, fmt_int, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
+from penguins.pages.format import (
+    fmt_count,
+    fmt_int,
+    fmt_num,
+    fmt_pct,
+    fmt_points,
+    fmt_seeds,
+    with_particle,
+)
 
 
 def test_numbers_read_as_prose() -> None:

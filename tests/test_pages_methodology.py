@@ -16,7 +16,13 @@ import pytest
 from penguins.catalog import NAMED_RUNS
 from penguins.data import load_penguins
 from penguins.pages import methodology
-from penguins.pages.methodology import MethodologyPage, decided, fill_means, rises, scaling_gaps
+from penguins.pages.methodology import (
+    MethodologyPage,
+    decided,
+    fill_means,
+    rises,
+    scaling_gaps,
+)
 from penguins.preprocessing import MEASUREMENTS, preprocess
 from penguins.search import preset as search_preset
 from penguins.strings import words

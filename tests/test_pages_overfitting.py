@@ -15,11 +15,11 @@ from dataclasses import replace
 
 import keras
 import pytest
-import yaml
 
 from penguins.catalog import NAMED_RUNS
 from penguins.claims import claim
 from penguins.models import build_network, summary_table
+from penguins.pages.ledger import post_accuracies
 from penguins.pages.overfitting import (
     CONTROL,
     METHODS,
@@ -28,12 +28,10 @@ from penguins.pages.overfitting import (
     best_epoch,
     cross_entropy,
     early_stopping_settings,
-    post_accuracies,
     records_of,
     regulariser_name,
     stopped_as_keras_does,
 )
-from penguins.strings import FOLDER
 from penguins.sweep import run_experiment
 from penguins.training import train
 
@@ -143,13 +141,3 @@ def test_the_korean_list_of_methods_takes_its_particle() -> None:
     assert page._helped_text(["가중치 감소", "드롭아웃"]) == "가중치 감소, 드롭아웃이다"
     assert page._helped_text([]) == page.words("helped", "none")
     assert OverfittingPage("en")._helped_text(["Weight decay", "Dropout"]) == "weight decay, dropout"
-
-
-def test_both_string_drafts_have_the_same_keys() -> None:
-    def keys(entry, prefix=""):
-        if not isinstance(entry, dict):
-            return {prefix}
-        return set().union(*(keys(value, f"{prefix}.{key}") for key, value in entry.items()))
-
-    drafts = {language: yaml.safe_load((FOLDER / "drafts" / f"overfitting.{language}.yml").read_text()) for language in ("ko", "en")}
-    assert keys(drafts["ko"]) == keys(drafts["en"])

@@ -26,11 +26,11 @@ from penguins.claims import (
     evaluate,
 )
 from penguins.extras import post_seed, post_seed_runs
+from penguins.pages.ledger import post_accuracy
 from penguins.pages.reproduction import (
     ReproductionPage,
     draws,
     matching_states,
-    post_accuracy,
     rounded,
     searched_values_never_reach,
 )

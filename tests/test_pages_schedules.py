@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import keras
 import pytest
-import yaml
 
 from penguins.catalog import NAMED_RUNS
 from penguins.claims import STEP_DECAY_RATES
 from penguins.models import build_network, get_model
+from penguins.pages.ledger import post_accuracies
 from penguins.pages.schedules import (
     SchedulesPage,
     cosine_rates,
@@ -23,12 +23,10 @@ from penguins.pages.schedules import (
     default_learning_rate,
     expected_rates,
     logged_rates,
-    post_accuracies,
     step_decay_defaults,
     step_rates,
     steps_per_epoch,
 )
-from penguins.strings import FOLDER
 from penguins.sweep import run_experiment
 
 STEP, COSINE = NAMED_RUNS["step-decay"].spec, NAMED_RUNS["cosine-decay"].spec
@@ -112,13 +110,3 @@ def test_the_mean_story_follows_the_larger_schedule(language: str) -> None:
     page = SchedulesPage(language)
     assert page._mean_story(0.2, 0.1) == page.words("mean-story", "higher").format(ratio="2.0")
     assert page._mean_story(0.05, 0.1) == page.words("mean-story", "lower").format(ratio="2.0")
-
-
-def test_both_string_drafts_have_the_same_keys() -> None:
-    def keys(entry, prefix=""):
-        if not isinstance(entry, dict):
-            return {prefix}
-        return set().union(*(keys(value, f"{prefix}.{key}") for key, value in entry.items()))
-
-    drafts = {language: yaml.safe_load((FOLDER / "drafts" / f"schedules.{language}.yml").read_text()) for language in ("ko", "en")}
-    assert keys(drafts["ko"]) == keys(drafts["en"])

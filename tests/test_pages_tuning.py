@@ -6,7 +6,6 @@ import copy
 from dataclasses import replace
 
 import pytest
-import yaml
 
 from penguins.claims import claim
 from penguins.extras import keras_measured_searches
@@ -21,7 +20,7 @@ from penguins.pages.tuning import (
     tuner_units_verdict,
 )
 from penguins.search import preset as search_preset
-from penguins.strings import FOLDER, words
+from penguins.strings import words
 from penguins.sweep import SearchSweep, run_search_sweep
 
 LANGUAGES = ("ko", "en")
@@ -67,19 +66,6 @@ def test_the_posts_tuner_summary_has_units_the_search_space_cannot_give() -> Non
     units = reachable_units()
     assert claim("tuner-summary-units").post_value not in units
     assert tuner_units_verdict("smoke") == "not reproduced"
-
-
-def test_the_string_drafts_have_the_same_keys() -> None:
-    def keys(entry, prefix=""):
-        found = set()
-        for key, value in entry.items():
-            found.add(prefix + key)
-            if isinstance(value, dict):
-                found |= keys(value, f"{prefix}{key}.")
-        return found
-
-    tables = {language: yaml.safe_load((FOLDER / "drafts" / f"tuning.{language}.yml").read_text(encoding="utf-8")) for language in LANGUAGES}
-    assert keys(tables["ko"]) == keys(tables["en"])
 
 
 PICKED = ("top-tie", "random-post", "grid-post", "as-said", "early-stopping", "reach", "keras-pairs", "decided",

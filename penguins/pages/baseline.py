@@ -14,8 +14,9 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from penguins import plotting
-from penguins.claims import CONFIDENCE, Evidence, claim
+from penguins.claims import CONFIDENCE, claim
 from penguins.pages import Facts, Page, tables
+from penguins.pages.ledger import evidence, post_accuracy
 from penguins.pages.format import fmt_count, fmt_int, fmt_num, fmt_pct, fmt_seeds, with_particle
 from penguins.preprocessing import CLASS_NAMES, preprocess
 from penguins.sweep import SweepResult
@@ -25,11 +26,6 @@ RUN = "logistic"
 SMALL_GAP = 0.03
 # The species the data chapter shows to be told apart by bill length alone.
 LOOK_ALIKES = {"Adelie", "Chinstrap"}
-
-
-def post_accuracies() -> tuple[float, float]:
-    """The post's (train, test) accuracy of logistic regression, from the claims ledger."""
-    return claim("logistic-train-accuracy").post_value, claim("logistic-test-accuracy").post_value
 
 
 def pooled_confusion(baseline: SweepResult) -> np.ndarray:
@@ -51,10 +47,6 @@ def n_wrong(matrix: Any) -> int:
     return int(counts.sum() - np.trace(counts))
 
 
-def evidence(baseline: SweepResult) -> Evidence:
-    return Evidence.from_sweeps(baseline.preset, baseline.variant, baseline.seeds, {"baseline": baseline})
-
-
 class BaselinePage(Page):
     """Accuracies over seeds, confusion matrices and the ledger's verdicts for logistic regression."""
 
@@ -62,7 +54,7 @@ class BaselinePage(Page):
 
     def accuracy_table(self, baseline: SweepResult) -> Styler:
         """Train and test accuracy: the post's run, the first seed, and over seeds."""
-        return self.table(tables.accuracy_table(baseline, self.language, post={RUN: post_accuracies()}))
+        return self.table(tables.accuracy_table(baseline, self.language, post={RUN: post_accuracy(RUN)}))
 
     def confusion_matrices(self, baseline: SweepResult) -> Figure:
         """The first seed's confusion matrix beside the one of every seed's test set pooled."""
@@ -77,7 +69,7 @@ class BaselinePage(Page):
 
     def facts(self, baseline: SweepResult) -> Facts:
         """Every number and result-dependent word the chapter's prose shows."""
-        post_train, post_test = post_accuracies()
+        post_train, post_test = post_accuracy(RUN)
         first = baseline.record(RUN, baseline.seeds[0])
         n_test = len(first.test_predictions)
         wrong = n_wrong(first.confusion_matrix)

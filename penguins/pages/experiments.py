@@ -38,6 +38,7 @@ from penguins.claims import (
 from penguins.experiments import EXPERIMENTS, POST_MODEL
 from penguins.models import summary_table
 from penguins.pages import Facts, Page, tables
+from penguins.pages.ledger import evidence
 from penguins.pages.format import fmt_count, fmt_int, fmt_pct, fmt_points, fmt_seeds
 from penguins.presets import default_seeds
 from penguins.preprocessing import preprocess
@@ -72,12 +73,6 @@ REFERENCES = {
 }
 BALANCED_COLOR, EXTREME_COLOR = "tab:green", "grey"
 MAX_LISTED = 12  # a grid of at most this many values is listed in full in the grid table
-
-
-def evidence(*results: SweepResult) -> Evidence:
-    """The ledger's evidence from the sweeps of this chapter (one seed set, one variant)."""
-    first = results[0]
-    return Evidence.from_sweeps(first.preset, first.variant, first.seeds, {result.experiment.name: result for result in results})
 
 
 def shape_groups(values: list[int]) -> tuple[list[int], list[int]]:

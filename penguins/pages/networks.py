@@ -12,9 +12,10 @@ from pandas.io.formats.style import Styler
 
 from penguins import plotting
 from penguins.catalog import NAMED_RUNS
-from penguins.claims import JUMP, Evidence, claim
+from penguins.claims import JUMP, claim
 from penguins.models import summary_table
 from penguins.pages import Facts, Page, tables
+from penguins.pages.ledger import evidence, post_accuracies
 from penguins.pages.format import fmt_int, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
 from penguins.preprocessing import CLASS_NAMES, FEATURES, preprocess
 from penguins.sweep import SweepResult
@@ -27,11 +28,6 @@ RARE_SHARE = 0.1
 FAR_LARGER = 2.0
 # The deep network's mean test accuracy is "comparable" to logistic regression's within 5 points.
 COMPARABLE = 0.05
-
-
-def post_accuracies(runs: list[str]) -> dict[str, tuple[float, float]]:
-    """The post's (train, test) accuracy of each run, from the claims ledger."""
-    return {run: (claim(f"{run}-train-accuracy").post_value, claim(f"{run}-test-accuracy").post_value) for run in runs}
 
 
 class NetworksPage(Page):
@@ -55,7 +51,7 @@ class NetworksPage(Page):
 
     def verdict_table(self, networks: SweepResult) -> Styler:
         """The post's six accuracies, our mean over seeds and the ledger's verdict on each."""
-        evidence = _evidence(networks)
+        found = evidence(networks)
         columns = self.words("claim-columns")
         rows, index = [], []
         for run in networks.values:
@@ -66,7 +62,7 @@ class NetworksPage(Page):
                     {
                         columns["post"]: fmt_pct(stated.post_value),
                         columns["ours"]: fmt_pct(np.mean(scores)),
-                        columns["verdict"]: self.verdict(stated.evaluate(evidence).verdict),
+                        columns["verdict"]: self.verdict(stated.evaluate(found).verdict),
                     }
                 )
                 index.append((self.run_name(run), self.vocabulary("splits", split)))
@@ -159,12 +155,8 @@ class NetworksPage(Page):
             "gain_low": fmt_points(gain.min()),
             "gain_high": fmt_points(gain.max()),
             "jump_size": fmt_points(JUMP, digits=0),
-            "jump_verdict": self.verdict(claim("two-hidden-layers-jump").evaluate(_evidence(networks)).verdict),
+            "jump_verdict": self.verdict(claim("two-hidden-layers-jump").evaluate(evidence(networks)).verdict),
             "deep_mean": fmt_pct(deep),
             "logistic_mean": fmt_pct(logistic),
             "closeness": self.words("closeness", closeness),
         }
-
-
-def _evidence(networks: SweepResult) -> Evidence:
-    return Evidence.from_sweeps(networks.preset, networks.variant, networks.seeds, {"basic-networks": networks})

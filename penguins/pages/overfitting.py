@@ -23,7 +23,8 @@ from penguins.claims import BIG_GAIN, CONFIDENCE, Evidence, claim, t_interval
 from penguins.models import summary_table
 from penguins.pages import Facts, Page, tables
 from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_points, with_particle
-from penguins.pages.schedules import post_accuracies, run_facts, verdict_frame
+from penguins.pages.ledger import post_accuracies, verdict_frame
+from penguins.pages.schedules import run_facts
 from penguins.preprocessing import preprocess
 from penguins.spec import NetworkSpec
 from penguins.sweep import SweepResult
@@ -213,7 +214,7 @@ class OverfittingPage(Page):
 
     def verdict_table(self, overfitting: SweepResult) -> Styler:
         """The ledger's verdicts on the post's accuracies of the three methods."""
-        return self.table(verdict_frame(overfitting, self, "overfitting"))
+        return self.table(verdict_frame(overfitting, self))
 
     def facts(self, overfitting: SweepResult) -> Facts:
         """Every number and result-dependent word the chapter's prose shows."""

@@ -36,6 +36,7 @@ from penguins.claims import (
 )
 from penguins.extras import SPLIT_SCAN
 from penguins.pages import Facts, Page, tables
+from penguins.pages.ledger import post_accuracy
 from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_seeds, with_particle
 from penguins.preprocessing import FEATURES, preprocess
 from penguins.search import SearchRecord, preset as search_preset
@@ -68,11 +69,6 @@ def matching_states(candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CANDID
 def rounded(record: RunRecord) -> tuple[float, float]:
     """A run's (train, test) accuracy to 3 places, as the post prints them."""
     return round(record.train_accuracy, 3), round(record.test_accuracy, 3)
-
-
-def post_accuracy(run: str) -> tuple[float, float]:
-    """The post's (train, test) accuracy of one of its runs, from the ledger."""
-    return claim(f"{run}-train-accuracy").post_value, claim(f"{run}-test-accuracy").post_value
 
 
 def searched_values_never_reach(records: Sequence[SearchRecord]) -> bool:

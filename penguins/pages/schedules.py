@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -24,6 +23,7 @@ from penguins.catalog import NAMED_RUNS
 from penguins.claims import CONFIDENCE, Evidence, claim, t_interval
 from penguins.models import get_model, step_decay
 from penguins.pages import Facts, Page, tables
+from penguins.pages.ledger import post_accuracies, verdict_frame
 from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
 from penguins.preprocessing import preprocess
 from penguins.spec import NetworkSpec
@@ -35,31 +35,6 @@ SPLITS = ("train", "test")
 RESTART_MARGIN = 0.25
 # Cosine decay "keeps" its learning rate when the last step trained still has over half of the first.
 NEARLY_KEPT = 0.5
-
-
-def post_accuracies(runs: Sequence[str]) -> dict[str, tuple[float, float]]:
-    """The post's (train, test) accuracy of each of ``runs`` it reports, from the claims ledger."""
-    return {
-        run: (claim(f"{run}-train-accuracy").post_value, claim(f"{run}-test-accuracy").post_value)
-        for run in runs
-        if NAMED_RUNS[run].in_post
-    }
-
-
-def verdict_frame(result: SweepResult, page: Page, experiment: str) -> pd.DataFrame:
-    """The ledger's verdict on the post's train and test accuracy of every run it reports in
-    ``result``: one row a run, one column a split, in ``page``'s words."""
-    evidence = Evidence.from_sweeps(result.preset, result.variant, result.seeds, {experiment: result})
-    runs = list(post_accuracies(result.values))
-    return pd.DataFrame(
-        {
-            page.term(f"{split}_accuracy"): [
-                page.verdict(claim(f"{run}-{split}-accuracy").evaluate(evidence).verdict) for run in runs
-            ]
-            for split in SPLITS
-        },
-        index=pd.Index([page.run_name(run) for run in runs], name=page.term(result.experiment.parameter)),
-    )
 
 
 def run_facts(result: SweepResult, spec: NetworkSpec) -> dict[str, str]:
@@ -173,7 +148,7 @@ class SchedulesPage(Page):
 
     def verdict_table(self, schedules: SweepResult) -> Styler:
         """The ledger's verdicts on the post's accuracies of the two schedules."""
-        return self.table(verdict_frame(schedules, self, "lr-schedules"))
+        return self.table(verdict_frame(schedules, self))
 
     def facts(self, schedules: SweepResult) -> Facts:
         """Every number and result-dependent word the chapter's prose shows."""
