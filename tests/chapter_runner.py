@@ -251,6 +251,8 @@ def _cell_problems(cell_run: CellRun, where: str) -> list[str]:
         for output in tables:
             if 'class="index_name' in _html(output) or _header_rows(_html(output)) > 1 and "<th></th>" in _html(output):
                 problems.append(f"{where}: {cell.describe()} shows a header row holding only index names; show the table with penguins.pages.tables.show")
+            if _numbered_rows(_html(output)):
+                problems.append(f"{where}: {cell.describe()} shows row numbers 0, 1, ... as the first column; show the table with penguins.pages.tables.show")
     return problems
 
 
@@ -262,6 +264,18 @@ def png_width(encoded: str) -> int:
 
 def _html(output: dict[str, Any]) -> str:
     return str(output.get("data", {}).get("text/html", ""))
+
+
+ROW_HEADING = re.compile(r"<tbody>.*?</tbody>", re.DOTALL)
+
+
+def _numbered_rows(html: str) -> bool:
+    """Whether the body's row headings are just 0, 1, 2 ... (a default index shown)."""
+    body = ROW_HEADING.search(html)
+    if not body:
+        return False
+    headings = [re.sub(r"<.*?>", "", cell).strip() for cell in re.findall(r"<tr[^>]*>\s*(<th.*?</th>)", body.group(0), re.DOTALL)]
+    return len(headings) > 1 and headings == [str(number) for number in range(len(headings))]
 
 
 def _header_rows(html: str) -> int:

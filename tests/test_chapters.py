@@ -86,6 +86,7 @@ def test_layout_problems_are_reported(tmp_path: Path) -> None:
         "```{python}\nimport warnings\nwarnings.warn('careful')\nratio = 2 / 3\nratio\n```\n\n"
         "```{python}\n#| label: tbl-named\n#| tbl-cap: A named index\nimport pandas as pd\n"
         "pd.DataFrame({'a': [1]}, index=pd.Index(['x'], name='row'))\n```\n\n"
+        "```{python}\n#| label: tbl-numbered\n#| tbl-cap: Row numbers\npd.DataFrame({'a': [1, 2]})\n```\n\n"
         "```{python}\nfrom penguins.pages.tables import show\n"
         "first = pd.DataFrame({'a': [1]}).style.set_uuid('same')\nfirst\n```\n\n"
         "```{python}\nsecond = pd.DataFrame({'b': [2]}).style.set_uuid('same')\nsecond\n```\n\n"
@@ -97,6 +98,7 @@ def test_layout_problems_are_reported(tmp_path: Path) -> None:
     assert "cell 3, line 15 writes to stderr" in problems
     assert "cell 3, line 15 shows plain text" in problems
     assert "cell 4 (tbl-named), line 22 shows a header row holding only index names" in problems
+    assert "cell 5 (tbl-numbered), line 29 shows row numbers 0, 1, ..." in problems
     assert "style tables with the same uuid 'same'" in problems
     assert "would write '0.6666666666666666'" in problems
 
@@ -116,6 +118,8 @@ def test_show_keeps_tables_apart_and_drops_index_name_rows() -> None:
     assert first_ids and first_ids.isdisjoint(re.findall(r"#T_(\w+?)_", second_html)), "two tables restyle each other"
     assert "index_name" not in first_html and first_html.count("<tr") == 2  # one header row, one body row
     assert ">claim</th>" in first_html  # the index name heads its column instead
+    numbered = show(pd.DataFrame({"layer": ["dense", "total"]})).to_html()
+    assert ">0</th>" not in numbered and "row_heading" not in numbered  # no 0, 1 ... column
 
 
 def test_a_code_cell_inside_a_language_block_is_refused(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from penguins.claims import JUMP, claim
 from penguins.models import summary_table
 from penguins.pages import Facts, Page, tables
 from penguins.pages.ledger import evidence, post_accuracies
-from penguins.pages.format import fmt_int, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
+from penguins.pages.format import fmt_count, fmt_int, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
 from penguins.preprocessing import CLASS_NAMES, FEATURES, preprocess
 from penguins.sweep import SweepResult
 
@@ -124,8 +124,13 @@ class NetworksPage(Page):
             "rare": plotting.species_name(rare, self.language),
             "rare_count": self.words("rare-count", "none" if n_rare == 0 else "some").format(n=n_rare),
             "evenness": self.words("evenness", "uneven" if uneven else "even"),
-            "n_wrong_deep": str(int(deep.sum() - np.trace(deep))),
+            "deep_mistakes": self._mistakes(int(deep.sum() - np.trace(deep))),
         }
+
+    def _mistakes(self, n_wrong: int) -> str:
+        if n_wrong == 0:
+            return self.words("mistakes", "none")
+        return self.words("mistakes", "some").format(n=n_wrong, penguins=fmt_count(n_wrong, "penguin"))
 
     def _updates(self, networks: SweepResult, means: pd.DataFrame, spec: Any) -> dict[str, str]:
         n_train = len(preprocess("post", seed=networks.seeds[0]).y_train)

@@ -40,12 +40,15 @@ def show(frame: pd.DataFrame) -> Styler:
     """``frame`` ready for a page: no header row for index names, and a uuid of its own.
 
     A single named index becomes the first column (its name the column's header) and the index
-    is hidden; a grouped index keeps its groups and loses its names. The uuid is a hash of the
+    is hidden; a default ``RangeIndex`` is hidden; a grouped index keeps its groups and loses its
+    names. The uuid is a hash of the
     table's HTML, so two different tables on one page never share CSS ids.
     """
     shown = frame.copy()
-    hide_index = shown.index.nlevels == 1 and shown.index.name is not None
-    if hide_index:
+    named = shown.index.nlevels == 1 and shown.index.name is not None
+    # a default 0, 1, 2 ... index numbers rows nobody asked to number: it is hidden too
+    hide_index = named or (isinstance(shown.index, pd.RangeIndex) and shown.index.name is None)
+    if named:
         shown = shown.reset_index()
     elif shown.index.nlevels > 1:
         shown.index = shown.index.set_names([None] * shown.index.nlevels)
