@@ -77,7 +77,7 @@ def sha256_text(text: str) -> str:
 # any new one, is in.
 PRESENTATION_MODULES = frozenset(
     {
-        "__main__.py", "cli.py", "catalog.py", "compile_cache.py", "experiments.py", "extras.py", "presets.py",
+        "__main__.py", "cli.py", "catalog.py", "cluster.py", "compile_cache.py", "experiments.py", "extras.py", "presets.py",
         "sweep.py", "claims.py", "plotting.py", "reference.py", "store.py", "uncertainty.py",
     }
 )
