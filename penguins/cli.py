@@ -11,7 +11,9 @@ import argparse
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn, Sequence
 
@@ -181,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
+        _ignore_further_interrupts()
         _say(INTERRUPTED)
         return 130
     except Exception as error:
@@ -188,6 +191,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _say(f"penguins: error: {describe(error)}")
         return 1
+    finally:
+        _ignore_further_interrupts()
+
+
+def _ignore_further_interrupts() -> None:
+    """Once the command ends, a late Ctrl-C (the second of two pressed quickly) must neither print
+    a second line nor change the exit status while Python shuts down."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ user ``nobody``, since root may write anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -205,9 +206,9 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_its_traceback(tmp_path)
         assert debug.returncode == 1 and "Traceback" in debug.stderr
 
 
-def _interrupt(command: list[str], ready, wait_s: float = 0.0) -> subprocess.CompletedProcess:
+def _interrupt(command: list[str], ready, wait_s: float = 0.0, presses: int = 1) -> subprocess.CompletedProcess:
     """Start ``command`` in a process group of its own, and press Ctrl-C as a terminal does (to
-    every process of the group) once ``ready()``."""
+    every process of the group) once ``ready()``: ``presses`` times, 0.3 s apart."""
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -216,7 +217,10 @@ def _interrupt(command: list[str], ready, wait_s: float = 0.0) -> subprocess.Com
     while not ready() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.1)
     time.sleep(wait_s)
-    os.killpg(process.pid, signal.SIGINT)
+    for press in range(presses):
+        time.sleep(0.3 if press else 0)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     return subprocess.CompletedProcess(command, process.returncode, stdout.decode(), stderr.decode())
 
@@ -234,6 +238,15 @@ def test_ctrl_c_that_reaches_the_workers_is_one_line_and_status_130(tmp_path):
     assert_one_line(done, 130, "interrupted: finished runs are kept in the store")
     assert_store_complete(tmp_path)
     assert not list(tmp_path.glob(".stop-*")) and not list(tmp_path.glob("*/*.lock"))
+
+
+def test_ctrl_c_twice_stops_at_once_with_one_line(tmp_path):
+    """The second Ctrl-C interrupts the compiled call under way (here in the command's own process,
+    one job); one pressed after the command decided to stop changes nothing."""
+    command = [sys.executable, "-m", "penguins", "--store", str(tmp_path), "sweep", "batch-size", "--preset", "smoke", "--seeds", "0-24"]
+    done = _interrupt(command, lambda: len(list(tmp_path.glob("*/*.json"))) >= 2, presses=2)
+    assert_one_line(done, 130, "interrupted: finished runs are kept in the store")
+    assert_store_complete(tmp_path)
 
 
 LOST_INTERRUPT = """
