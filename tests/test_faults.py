@@ -18,6 +18,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -94,13 +95,24 @@ def _as_a_user_who_may_not_write(folder: Path) -> tuple[str, ...]:
     return ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 
 
+@pytest.fixture
+def open_folder():
+    """A folder in the system's temporary folder that anyone may enter (pytest's are private)."""
+    folder = Path(tempfile.mkdtemp(prefix="penguins-faults-"))
+    folder.chmod(0o755)
+    yield folder
+    for path in (folder, *folder.rglob("*")):
+        if path.is_dir():
+            path.chmod(0o755)  # the test made the store read-only
+    shutil.rmtree(folder)
+
+
 @pytest.mark.parametrize("command", [SMOKE_WIDTH, ["run", "logistic"]], ids=["engine-sweep", "run"])
-def test_a_store_without_write_permission_is_one_line(tmp_path, command):
-    store = tmp_path / "store"
+def test_a_store_without_write_permission_is_one_line(open_folder, command):
+    store = open_folder / "store"
     store.mkdir()
-    tmp_path.chmod(0o755)
     prefix = _as_a_user_who_may_not_write(store)
-    done = penguins(*command, store=store, prefix=prefix, env={"HOME": str(tmp_path)})
+    done = penguins(*command, store=store, prefix=prefix, env={"HOME": str(open_folder)})
     assert_one_line(done, 1, f"in the results store {store}: Permission denied", "fix its permissions")
     assert list(store.iterdir()) == []
 
