@@ -110,6 +110,18 @@ def test_the_engine_and_keras_compute_the_same_sweep_and_are_stored_apart(tmp_pa
     assert again.computed == 0 and again.table().equals(on_engine.table())
 
 
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "3"])
+def test_a_seed_the_libraries_do_not_take_is_refused_before_anything_runs(tmp_path, seed):
+    from penguins.runner import run
+    from penguins.spec import LogisticSpec
+
+    with pytest.raises(ValueError, match="a seed must be a whole number from 0 to 4294967295"):
+        run_experiment("width", preset="smoke", seeds=[0, seed], store=ResultStore(tmp_path))
+    with pytest.raises(ValueError, match="a seed must be a whole number from 0 to 4294967295"):
+        run(LogisticSpec(), seed=seed, store=ResultStore(tmp_path))
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())  # no lock file, no entry
+
+
 def test_unknown_engine_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown engine 'torch'"):
         run_experiment("width", preset="smoke", store=ResultStore(tmp_path), engine="torch")
