@@ -198,6 +198,24 @@ def test_a_cluster_without_workers_is_reported_after_the_worker_timeout(tmp_path
     assert_one_line(done, 1, "has had no worker for 2 s", "start workers", "every finished run is kept")
 
 
+def test_losing_every_worker_midway_is_reported_after_the_worker_timeout(tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        command = [sys.executable, "-m", "penguins", "--store", str(tmp_path), "sweep", "epochs", "--preset", "smoke",
+                   "--seeds", "0-2", "--engine", "keras", "--scheduler", cluster.scheduler_address, "--worker-timeout", "3"]
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 240
+        while not list(tmp_path.glob("*/*.json")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        cluster.scale(0)  # every worker leaves
+        stdout, stderr = process.communicate(timeout=120)
+    done = subprocess.CompletedProcess(command, process.returncode, stdout.decode(), stderr.decode())
+    assert_one_line(done, 1, "has had no worker for 3 s", "every finished run is kept")
+    assert_store_complete(tmp_path)
+    assert 1 <= len(list(tmp_path.glob("*/*.json"))) < 6
+
+
 # --- data, bugs, Ctrl-C --------------------------------------------------------------------------
 
 
