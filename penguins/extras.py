@@ -21,6 +21,7 @@ from penguins.presets import default_seeds
 from penguins.search import SearchRecord, preset as search_preset, run_search
 from penguins.spec import LogisticSpec
 from penguins.store import ResultStore
+from penguins.cluster import Scheduler
 from penguins.sweep import run_runs
 from penguins.training import RunRecord
 
@@ -40,18 +41,23 @@ def post_seed() -> int:
     return seed
 
 
-def post_seed_runs(store: ResultStore | None = None, jobs: int = 1, progress: bool = False) -> tuple[dict[str, RunRecord], int]:
+def post_seed_runs(
+    store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
+) -> tuple[dict[str, RunRecord], int]:
     """Every run of the post with :func:`post_seed`, one Keras model (or logistic regression) each,
     and how many were trained now."""
     runs = [run for run in NAMED_RUNS.values() if run.in_post]
-    records, computed = run_runs([(run.spec, post_seed()) for run in runs], jobs=jobs, store=store, progress=progress, label="post's seed")
+    pairs = [(run.spec, post_seed()) for run in runs]
+    records, computed = run_runs(pairs, jobs=jobs, scheduler=scheduler, store=store, progress=progress, label="post's seed")
     return {run.name: record for run, record in zip(runs, records)}, computed
 
 
-def logistic_split_scan(store: ResultStore | None = None, jobs: int = 1, progress: bool = False) -> tuple[list[RunRecord], int]:
+def logistic_split_scan(
+    store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
+) -> tuple[list[RunRecord], int]:
     """Logistic regression (the post's baseline) on the splits of seeds ``0 .. SPLIT_SCAN - 1``."""
     pairs = [(LogisticSpec(), seed) for seed in range(SPLIT_SCAN)]
-    return run_runs(pairs, jobs=jobs, store=store, progress=progress, label="logistic splits")
+    return run_runs(pairs, jobs=jobs, scheduler=scheduler, store=store, progress=progress, label="logistic splits")
 
 
 def measured_seed(preset: str) -> int:
@@ -71,10 +77,13 @@ def keras_measured_searches(preset: str, store: ResultStore | None = None) -> tu
     return {method: record for method, (record, _) in found.items()}, sum(not cached for _, cached in found.values())
 
 
-def compute_all(preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False) -> tuple[int, int]:
-    """Every measurement of this module for ``preset``: (how many results, how many trained now)."""
+def compute_all(
+    preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
+) -> tuple[int, int]:
+    """Every measurement of this module for ``preset``: (how many results, how many trained now).
+    With ``scheduler`` the runs go to that Dask cluster; the two Keras-measured searches run here."""
     store = store or ResultStore()
-    post_runs, trained_post = post_seed_runs(store, jobs, progress)
-    scan, trained_scan = logistic_split_scan(store, jobs, progress)
+    post_runs, trained_post = post_seed_runs(store, jobs, progress, scheduler)
+    scan, trained_scan = logistic_split_scan(store, jobs, progress, scheduler)
     searches, trained_searches = keras_measured_searches(preset, store)
     return len(post_runs) + len(scan) + len(searches), trained_post + trained_scan + trained_searches
