@@ -80,11 +80,15 @@ def test_reproduce_runs_every_section_and_search_then_claims_reads_them():
     # one seed keeps it short; the session store shares these runs with the other tests
     reproduced = penguins("reproduce", "--preset", "smoke", "--seeds", "0", "--jobs", "2", timeout=900)
     assert reproduced.returncode == 0, reproduced.stderr
-    header, *rows = reproduced.stdout.splitlines()[:-1]
+    # the summary table, its total, then the line of what the chapters measure beyond the post
+    header, *rows, total, extras = reproduced.stdout.splitlines()
     assert {line.split()[0] for line in rows} == set(EXPERIMENTS) | set(METHODS)
     assert {row.index("[") for row in rows} == {header.index("95% interval")}  # the columns line up
+    assert extras.startswith("211 more results for the chapters")
     again = penguins("reproduce", "--preset", "smoke", "--seeds", "0")
-    assert again.stdout.splitlines()[-1].endswith(": 0 trained now, 22 from the store")
+    *_, total, extras = again.stdout.splitlines()
+    assert total.endswith(": 0 trained now, 23 from the store")
+    assert extras.endswith(": 0 trained now, 211 from the store")
     claims = penguins("claims", "--preset", "smoke", "--seeds", "0")
     assert claims.returncode == 0, claims.stderr
     assert claims.stdout.startswith("Claims ledger: preset smoke, variant post, seeds 0")
