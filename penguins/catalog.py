@@ -1,4 +1,4 @@
-"""Named runs of the post, for the command line and the chapters."""
+"""Named runs of the post, for the command line and the chapters, and one control of ours."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class NamedRun:
     name: str
     description: str
     spec: Spec
+    in_post: bool = True  # False for a run of ours the post does not have (a control)
 
 
 NAMED_RUNS: dict[str, NamedRun] = {
@@ -33,6 +34,12 @@ NAMED_RUNS: dict[str, NamedRun] = {
             "cosine-decay",
             "get_model() with cosine decay with restarts from 0.2 (first_decay_steps 1000); batch 16, 10 epochs",
             NetworkSpec(hidden=(100, 100), learning_rate=0.2, schedule="cosine_restarts", batch_size=16, epochs=10),
+        ),
+        NamedRun(
+            "no-penalty",
+            "Control (not in the post): the weight-decay network without its penalties; batch 16, 10 epochs",
+            NetworkSpec(hidden=(100, 100), batch_size=16, epochs=10),
+            in_post=False,
         ),
         NamedRun(
             "weight-decay",

@@ -14,6 +14,7 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 COLUMNS = (
@@ -62,10 +63,14 @@ def load_penguins(path: str | Path | None = None) -> pd.DataFrame:
     model on garbage.
     """
     path = Path(path) if path is not None else bundled_path()
+    if path.is_dir():
+        raise DataFileError(path, "is a folder, not a data file")
     if not path.is_file():
         raise DataFileError(path, "file not found")
     if path == bundled_path() and sha256_of(path) != BUNDLED_SHA256:
-        raise DataFileError(path, "the bundled data file has been modified (SHA-256 differs from the release)")
+        raise DataFileError(
+            path, "the bundled data file has been modified (SHA-256 differs from the release); restore it (git checkout, or reinstall penguins)"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -74,10 +79,7 @@ def load_penguins(path: str | Path | None = None) -> pd.DataFrame:
     _check_layout(path, rows)
     frame = pd.DataFrame(rows[1:], columns=list(COLUMNS)).replace("", None)
     for column in NUMERIC_COLUMNS:
-        try:
-            frame[column] = pd.to_numeric(frame[column]).astype("float64")
-        except ValueError as error:
-            raise DataFileError(path, f"column {column!r} holds a value that is not a number ({error})") from error
+        frame[column] = _measurements(path, frame[column])
     for column, allowed in CATEGORIES.items():
         unknown = set(frame[column].dropna()) - allowed
         if unknown:
@@ -86,6 +88,18 @@ def load_penguins(path: str | Path | None = None) -> pd.DataFrame:
         if frame[column].isna().any():
             raise DataFileError(path, f"column {column!r} has missing values")
     return frame
+
+
+def _measurements(path: Path, texts: pd.Series) -> pd.Series:
+    """A numeric column as float64 (an empty field is missing). A written field that is not a
+    finite number (``thirty``, ``nan``, ``inf``) is a :class:`DataFileError` naming its line and column."""
+    values = pd.to_numeric(texts, errors="coerce").astype("float64")
+    written_but_not_finite = texts.notna() & ~np.isfinite(values)
+    if written_but_not_finite.any():
+        row = int(np.flatnonzero(written_but_not_finite)[0])
+        problem = "is not a finite number" if np.isinf(values.iloc[row]) else "is not a number"
+        raise DataFileError(path, f"line {row + 2}, column {texts.name!r}: {texts.iloc[row]!r} {problem}")
+    return values
 
 
 def _check_layout(path: Path, rows: list[list[str]]) -> None:

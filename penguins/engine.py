@@ -120,14 +120,13 @@ def supports(spec: Spec) -> bool:
     return unsupported_reason(spec) is None
 
 
-def enable_compile_cache(directory: str | os.PathLike) -> None:
+def enable_compile_cache(directory: str | os.PathLike) -> bool:
     """Keep XLA's compiled programs in ``directory`` (e.g. next to the results store), so later
-    processes load them instead of compiling again (about 2 s each). Safe: JAX keys an entry by
-    the program, the compiler flags and the JAX / XLA versions."""
-    jax = _jax()
-    jax.config.update("jax_compilation_cache_dir", str(directory))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    processes load them instead of compiling again (about 2 s each); files are written whole and
+    checked on read (:mod:`penguins.compile_cache`). Whether a cache is in use."""
+    from penguins import compile_cache
+
+    return compile_cache.enable(directory)
 
 
 # --------------------------------------------------------------------------------------------
@@ -826,6 +825,16 @@ def fit_in_calls(
                 indices.append(index)
                 trained.append(per_epoch[where[index][1]])
         yield indices, trained
+
+
+def call_groups(specs: Sequence[NetworkSpec], seeds: Sequence[int]) -> list[list[int]]:
+    """The request indices :func:`train_in_calls` trains together, per compiled call, in its order
+    (so that a caller can, say, lock a call's results before training it)."""
+    runs, where = _runs(list(specs), [int(seed) for seed in seeds])
+    requests_of: dict[int, list[int]] = {}
+    for index, (run, _) in enumerate(where):
+        requests_of.setdefault(run, []).append(index)
+    return [[index for run in group for index in requests_of[run]] for group in _groups(runs)]
 
 
 def _check_weights(spec: NetworkSpec, weights: Sequence[np.ndarray]) -> None:

@@ -104,6 +104,11 @@ EXPERIMENTS: dict[str, Experiment] = {
             ),
         ),
         Experiment("lr-schedules", "Learning-rate schedules: step decay and cosine decay with restarts", "schedule", _named("step-decay", "cosine-decay")),
-        Experiment("overfitting", "Preventing overfitting: weight decay, dropout, early stopping", "method", _named("weight-decay", "dropout", "early-stopping")),
+        Experiment(
+            "overfitting",
+            "Preventing overfitting: weight decay, dropout, early stopping, and the network without them",
+            "method",
+            _named("no-penalty", "weight-decay", "dropout", "early-stopping"),
+        ),
     )
 }

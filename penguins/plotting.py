@@ -1,8 +1,8 @@
 """Figures for the chapters, drawn with plain matplotlib and seaborn in the page's language.
 
-Every function takes ``language`` ("ko" or "en") and picks axis labels, legend titles and
-species names from the small dictionaries below, so the Korean and English pages draw the same
-figure with their own words. Korean text needs a Korean font: :func:`use_korean_font` registers
+Every function takes ``language`` ("ko" or "en") and takes its axis labels, legend titles and
+species names from that language's string table (:mod:`penguins.strings`), so the Korean and
+English pages draw the same figure with their own words. Korean text needs a Korean font: :func:`use_korean_font` registers
 the NanumGothic files that ship with the ``koreanize-matplotlib`` package (matplotlib's default
 font draws Hangul as empty boxes), and the functions here call it themselves for ``"ko"``.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-
 from typing import Mapping, Sequence
 
 import matplotlib as mpl
@@ -23,86 +22,14 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-LANGUAGES = ("ko", "en")
-KOREAN_FONT = "NanumGothic"
+from penguins.strings import check_language, words
 
-TERMS: dict[str, dict[str, str]] = {
-    "ko": {
-        "species": "종",
-        "island": "섬",
-        "sex": "성별",
-        "bill_length_mm": "부리 길이",
-        "bill_depth_mm": "부리 깊이",
-        "flipper_length_mm": "날개 길이",
-        "body_mass_g": "몸무게",
-        "model": "모델",
-        "hidden_layers": "은닉층 수",
-        "nodes": "층마다 노드 수",
-        "first_layer_nodes": "첫 번째 은닉층 노드 수",
-        "epochs": "에포크",
-        "epoch": "에포크",
-        "batch_size": "배치 크기",
-        "test_accuracy": "테스트 정확도",
-        "train_accuracy": "훈련 정확도",
-        "test_loss": "테스트 손실",
-        "train_loss": "훈련 손실",
-        "accuracy": "훈련 정확도",
-        "val_accuracy": "검증 정확도",
-        "loss": "훈련 손실",
-        "val_loss": "검증 손실",
-        "learning_rate": "학습률",
-        "epochs_run": "학습한 에포크",
-        "true": "실제 종",
-        "predicted": "예측한 종",
-        "mean": "평균",
-        "interval": "95% 신뢰구간",
-        "seed_points": "시드별 값",
-        "count": "펭귄 수",
-        "step": "학습 스텝",
-        "accuracy_axis": "정확도",
-        "loss_axis": "손실",
-    },
-    "en": {
-        "species": "Species",
-        "island": "Island",
-        "sex": "Sex",
-        "bill_length_mm": "Bill length",
-        "bill_depth_mm": "Bill depth",
-        "flipper_length_mm": "Flipper length",
-        "body_mass_g": "Body mass",
-        "model": "Model",
-        "hidden_layers": "Hidden layers",
-        "nodes": "Nodes per layer",
-        "first_layer_nodes": "Nodes in the first hidden layer",
-        "epochs": "Epochs",
-        "epoch": "Epoch",
-        "batch_size": "Batch size",
-        "test_accuracy": "Test accuracy",
-        "train_accuracy": "Train accuracy",
-        "test_loss": "Test loss",
-        "train_loss": "Train loss",
-        "accuracy": "Train accuracy",
-        "val_accuracy": "Validation accuracy",
-        "loss": "Train loss",
-        "val_loss": "Validation loss",
-        "learning_rate": "Learning rate",
-        "epochs_run": "Epochs trained",
-        "true": "True species",
-        "predicted": "Predicted species",
-        "mean": "mean",
-        "interval": "95% confidence interval",
-        "seed_points": "single seeds",
-        "count": "Penguins",
-        "step": "Training step",
-        "accuracy_axis": "Accuracy",
-        "loss_axis": "Loss",
-    },
-}
+KOREAN_FONT = "NanumGothic"
+# The widest a figure may be, in inches at the pages' 96 dpi: the text column of a page is about
+# 780 pixels wide at a 1280-pixel window, and a wider picture is cut off at its right edge.
+COLUMN_WIDTH = 7.5
+
 UNITS = {"bill_length_mm": "mm", "bill_depth_mm": "mm", "flipper_length_mm": "mm", "body_mass_g": "g"}
-SPECIES_NAMES: dict[str, dict[str, str]] = {
-    "ko": {"Adelie": "아델리", "Chinstrap": "턱끈", "Gentoo": "젠투"},
-    "en": {"Adelie": "Adelie", "Chinstrap": "Chinstrap", "Gentoo": "Gentoo"},
-}
 SPECIES_ORDER = ("Adelie", "Chinstrap", "Gentoo")
 # The palmerpenguins figures' colours (R's darkorange, purple and cyan4), used by every figure.
 SPECIES_COLORS = {"Adelie": "#FF8C00", "Chinstrap": "#A020F0", "Gentoo": "#008B8B"}
@@ -111,15 +38,9 @@ MEASUREMENTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_ma
 _registered_fonts: set[Path] = set()
 
 
-def check_language(language: str) -> str:
-    if language not in LANGUAGES:
-        raise ValueError(f"unknown language {language!r}; choose one of {LANGUAGES}")
-    return language
-
-
 def term(name: str, language: str) -> str:
     """The reader's word for a column name (``bill_length_mm`` -> "부리 길이"); other names unchanged."""
-    return TERMS[check_language(language)].get(name, name)
+    return words(language, "terms").get(name, name)
 
 
 def label(name: str, language: str) -> str:
@@ -130,7 +51,7 @@ def label(name: str, language: str) -> str:
 
 def species_name(name: str, language: str) -> str:
     """A species in the page's language ("Chinstrap" -> "턱끈")."""
-    return SPECIES_NAMES[check_language(language)][name]
+    return words(language, "species", name)
 
 
 def korean_font_files() -> list[Path]:
@@ -177,7 +98,7 @@ def _palette(language: str) -> dict[str, str]:
 
 
 def _species_in(penguins: pd.DataFrame, language: str) -> pd.DataFrame:
-    return penguins.assign(species=penguins["species"].map(SPECIES_NAMES[language]))
+    return penguins.assign(species=penguins["species"].map(words(language, "species")))
 
 
 def bill_scatter(penguins: pd.DataFrame, language: str) -> Figure:
@@ -228,14 +149,20 @@ def pair_plot(penguins: pd.DataFrame, language: str) -> Figure:
     _ensure_font(language)
     columns = {name: label(name, language) for name in ("species", *MEASUREMENTS)}
     data = _species_in(penguins, language)[list(columns)].rename(columns=columns)
+    order = [species_name(species, language) for species in SPECIES_ORDER]
     grid = sns.pairplot(
         data,
         hue=columns["species"],
-        hue_order=[species_name(species, language) for species in SPECIES_ORDER],
+        hue_order=order,
         palette=_palette(language),
-        height=1.9,
+        height=COLUMN_WIDTH / len(MEASUREMENTS),
         plot_kws={"s": 14, "alpha": 0.7},
     )
+    # seaborn puts the legend to the right of the grid, outside the width the page gives a figure;
+    # above the grid it stays inside the picture in both languages.
+    sns.move_legend(grid, "lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(order), title=columns["species"], frameon=False)
+    grid.figure.set_size_inches(COLUMN_WIDTH, COLUMN_WIDTH)  # seaborn widened it for the legend at the right
+    grid.figure.tight_layout()
     return grid.figure
 
 
@@ -286,6 +213,18 @@ def plot_confusion_matrix(matrix, language: str, ax: Axes | None = None, title: 
     ax.tick_params(axis="y", rotation=0)
     if title is not None:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrices(matrices: Mapping[str, Sequence[Sequence[int]]], language: str) -> Figure:
+    """Several confusion matrices side by side, one per ``{title: matrix}``, within the page's width."""
+    _ensure_font(language)
+    fig, axes = plt.subplots(1, len(matrices), figsize=(COLUMN_WIDTH, 0.45 * COLUMN_WIDTH), squeeze=False)
+    for ax, (title, matrix) in zip(axes[0], matrices.items()):
+        plot_confusion_matrix(matrix, language, ax=ax, title=title)
+    for ax in axes[0][1:]:
+        ax.set_ylabel("")
     fig.tight_layout()
     return fig
 
@@ -426,13 +365,6 @@ def plot_learning_rate(
 
 # --- schedules / overfitting / methodology ---
 
-SCHEDULE_WORDS = {
-    # NanumGothic has no U+2212 minus sign, so the Korean label says it in words.
-    "ko": {"difference": "테스트 정확도 차이 (누수 없는 전처리에서 원글 전처리를 뺀 값, %p)"},
-    "en": {"difference": "Test accuracy difference (leak-free − post preprocessing, points)"},
-}
-
-
 def plot_schedules_by_step(
     curves: Mapping[str, Sequence[float]],
     trained_steps: int,
@@ -489,7 +421,7 @@ def plot_variant_differences(differences: pd.DataFrame, language: str, ax: Axes 
     ax.plot(mean, y, "o", color=LINE_COLOR, markersize=5)
     ax.set_yticks(y, differences["run"].tolist())
     ax.set_ylim(-0.7, len(differences) - 0.3)
-    ax.set_xlabel(SCHEDULE_WORDS[check_language(language)]["difference"])
+    ax.set_xlabel(words(language, "figures", "variant-difference"))
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
@@ -497,10 +429,6 @@ def plot_variant_differences(differences: pd.DataFrame, language: str, ax: Axes 
 
 # --- tuning / reproduction ---
 
-SEED_VALUE_WORDS = {
-    "ko": {"seeds": "시드별 값", "mean": "평균과 95% 신뢰구간", "post": "원글의 값"},
-    "en": {"seeds": "single seeds", "mean": "mean and 95% confidence interval", "post": "the post's value"},
-}
 POST_COLOR = REFERENCE_COLOR
 
 
@@ -527,7 +455,7 @@ def plot_seed_values(
     from penguins.uncertainty import mean_interval
 
     _ensure_font(language)
-    words = SEED_VALUE_WORDS[check_language(language)]
+    legend_words = {key: words(language, "figures", name) for key, name in (("seeds", "seeds"), ("mean", "mean-interval"), ("post", "post-value"))}
     if limits is None and percent:
         limits = (0.0, 1.0)
     fig, ax = _axes(ax, (7, 0.42 * len(rows) + 1.5))
@@ -549,7 +477,7 @@ def plot_seed_values(
                 alpha=0.35,
                 linewidths=0,
                 zorder=2,
-                label=None if labelled["seeds"] else words["seeds"],
+                label=None if labelled["seeds"] else legend_words["seeds"],
             )
             labelled["seeds"] = True
             mean, low, high = mean_interval(values, bounds=limits)
@@ -562,7 +490,7 @@ def plot_seed_values(
                 color=LINE_COLOR,
                 markersize=5,
                 zorder=4,
-                label=None if labelled["mean"] else words["mean"],
+                label=None if labelled["mean"] else legend_words["mean"],
             )
             labelled["mean"] = True
         post = getattr(row, "post", float("nan"))
@@ -574,7 +502,7 @@ def plot_seed_values(
                 color=POST_COLOR,
                 markersize=5.5,
                 zorder=5,
-                label=None if labelled["post"] else words["post"],
+                label=None if labelled["post"] else legend_words["post"],
             )
             labelled["post"] = True
     ax.set_yticks(y, rows["label"].tolist())
@@ -584,6 +512,7 @@ def plot_seed_values(
     if percent:
         ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1.0, decimals=0))
     if legend and any(labelled.values()):
-        ax.legend(loc="best", fontsize="small")
+        # above the rows, never over a point (with few rows "best" still covers some)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False)
     fig.tight_layout()
     return fig

@@ -6,6 +6,7 @@ quicker site for previews and the tests run the ``smoke`` preset.
 
 from __future__ import annotations
 
+import operator
 import os
 
 PRESETS = ("full", "quick", "smoke")
@@ -15,6 +16,8 @@ DEFAULT_SEEDS = {"full": tuple(range(10)), "quick": tuple(range(3)), "smoke": (0
 # The searches (penguins.search) come in two sizes: the post's, and a tiny one. A preview
 # (quick) cannot afford the post's searches, which take minutes per seed.
 SEARCH_SIZES = {"full": "full", "quick": "smoke", "smoke": "smoke"}
+# Seeds are 0 <= seed < SEED_LIMIT: NumPy's and scikit-learn's random_state take 32-bit seeds.
+SEED_LIMIT = 2**32
 
 
 def check_preset(preset: str) -> str:
@@ -35,3 +38,18 @@ def default_seeds(preset: str) -> tuple[int, ...]:
 def search_size(preset: str) -> str:
     """Which size of the searches a preset runs."""
     return SEARCH_SIZES[check_preset(preset)]
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` if it is a whole number the libraries take as a seed (0 <= seed < 2**32), else a
+    ValueError in one line (an out-of-range seed would otherwise fail deep in scikit-learn)."""
+    message = f"a seed must be a whole number from 0 to {SEED_LIMIT - 1}, got {seed!r}"
+    if isinstance(seed, bool):
+        raise ValueError(message)
+    try:
+        value = operator.index(seed)  # int and NumPy integers; not floats or strings
+    except TypeError:
+        raise ValueError(message) from None
+    if not 0 <= value < SEED_LIMIT:
+        raise ValueError(message)
+    return value

@@ -12,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from penguins.presets import check_seed
 from penguins.spec import Spec
-from penguins.store import ResultStore
+from penguins.store import KeyLock, ResultStore
 from penguins.training import EpochCallback, RunRecord, train
 
 ENGINES = ("jax", "keras")
@@ -28,7 +29,7 @@ def check_engine(engine: str) -> str:
 
 def payload(spec: Spec, seed: int, variant: str, engine: str = "keras") -> dict[str, Any]:
     """What determines a training result (the store adds the code and library versions)."""
-    return {"task": "train", "spec": spec.to_dict(), "seed": seed, "variant": variant, "engine": check_engine(engine)}
+    return {"task": "train", "spec": spec.to_dict(), "seed": check_seed(seed), "variant": variant, "engine": check_engine(engine)}
 
 
 def run(
@@ -61,23 +62,78 @@ def stored_engine_records(specs: Sequence[Spec], seeds: Sequence[int], variant: 
 
 def train_into_store(
     specs: Sequence[Spec], seeds: Sequence[int], variant: str, store: ResultStore, stop_file: str | Path | None = None
-) -> Iterator[tuple[list[int], list[RunRecord]]]:
-    """Train (spec, seed) requests with the JAX engine and store each record as soon as its
-    compiled call finishes; yield the indices of the requests each call finished and their
-    records. Stops between calls once ``stop_file`` exists (how a sweep's Ctrl-C reaches worker
-    processes).
+) -> Iterator[tuple[list[int], list[RunRecord], bool]]:
+    """Train (spec, seed) requests with the JAX engine, each key once across processes, and store
+    each record as soon as its compiled call finishes. Yields the indices of the requests each call
+    finished, their records and True; and for a request another process stored meanwhile, its
+    index, its record and False. Stops between calls once ``stop_file`` exists (how a sweep's
+    Ctrl-C reaches worker processes).
 
-    Unlike :func:`run`, this takes no per-key lock: two processes given the same missing
-    requests would both train them and write equal entries (the engine is deterministic and a
-    result does not depend on what else shares its call), the last write replacing the first.
+    Before a compiled call the keys of its requests are locked (:meth:`ResultStore.lock`), as
+    :func:`run` locks its key. A key whose lock another process holds is left for later: this
+    trains what is free first, then waits for the other locks and trains what is still missing (the
+    other process may have stopped). The engine is deterministic and a result does not depend on
+    what else shares its call, so training a call's free requests alone gives the same records.
     """
     from penguins import engine
 
-    engine.enable_compile_cache(store.root / "xla-cache")
-    for indices, records in engine.train_in_calls(specs, seeds, variant):
-        for index, record in zip(indices, records):
-            entry = payload(specs[index], seeds[index], variant, "jax")
-            store.save(store.key(entry), entry, record.to_dict())
-        yield indices, records
-        if stop_file is not None and Path(stop_file).exists():
+    payloads = [payload(spec, seed, variant, "jax") for spec, seed in zip(specs, seeds)]
+    keys = [store.key(entry) for entry in payloads]
+    waiting = list(range(len(specs)))
+    while waiting:
+        busy: list[int] = []
+        for call in engine.call_groups([specs[i] for i in waiting], [seeds[i] for i in waiting]):
+            if _stop_requested(stop_file):
+                return
+            requests = [waiting[j] for j in call]
+            yield from _train_free_requests(requests, specs, seeds, variant, store, payloads, keys, busy)
+        if busy and not _wait_until_free(store.lock(keys[busy[0]]), stop_file):
             return
+        waiting = busy
+
+
+def _train_free_requests(requests, specs, seeds, variant, store, payloads, keys, busy) -> Iterator[tuple[list[int], list[RunRecord], bool]]:
+    """:func:`train_into_store` for the requests of one call: lock each key that is free (the others
+    go to ``busy``), yield those stored meanwhile, train and store the rest, and let every lock go."""
+    from penguins import engine
+
+    held: dict[int, KeyLock] = {}
+    try:
+        free = []
+        for i in requests:
+            lock = store.lock(keys[i])
+            if not lock.acquire(timeout=0):
+                busy.append(i)
+                continue
+            held[i] = lock
+            found = store.load(keys[i])
+            if found is None:
+                free.append(i)
+                continue
+            held.pop(i).release(stored=True)
+            yield [i], [RunRecord.from_dict(found)], False
+        if not free:
+            return
+        engine.enable_compile_cache(store.root / "xla-cache")
+        for indices, records in engine.train_in_calls([specs[i] for i in free], [seeds[i] for i in free], variant):
+            done = [free[j] for j in indices]
+            for i, record in zip(done, records):
+                store.save(keys[i], payloads[i], record.to_dict())
+                held.pop(i).release(stored=True)
+            yield done, records, True
+    finally:
+        for lock in held.values():
+            lock.release(stored=False)
+
+
+def _wait_until_free(lock: KeyLock, stop_file: str | Path | None, poll_s: float = 1.0) -> bool:
+    """Wait until another process lets ``lock`` go; False if a stop was requested first."""
+    while not lock.acquire(timeout=poll_s):
+        if _stop_requested(stop_file):
+            return False
+    lock.release(stored=False)
+    return True
+
+
+def _stop_requested(stop_file: str | Path | None) -> bool:
+    return stop_file is not None and Path(stop_file).exists()

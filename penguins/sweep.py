@@ -2,7 +2,8 @@
 
 Each (point, seed) pair, or each (search, seed), is one task that goes through the results store, so a finished task is
 never computed again: interrupt a sweep and run it again, and it continues from what finished.
-Tasks run with joblib (``jobs`` processes) or, given a scheduler address, on a Dask cluster.
+Tasks run with joblib (``jobs`` processes) or, given a scheduler address, on a Dask cluster
+(:mod:`penguins.cluster`).
 Every task seeds itself, so the numbers do not depend on how many workers ran them or where.
 
 Networks the JAX engine supports (:mod:`penguins.engine`: the five sweeps and the plain networks)
@@ -14,10 +15,11 @@ call by call. Everything else is one Keras model per task.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import signal
 import sys
-import tempfile
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -26,11 +28,13 @@ import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from joblib.externals.loky import process_executor
 
+from penguins.cluster import Scheduler, on_dask, scheduler_of
 from penguins.experiments import EXPERIMENTS, Experiment
-from penguins.presets import default_seeds, search_size
+from penguins.presets import check_seed, default_seeds, search_size
 from penguins.runner import DEFAULT_ENGINE, check_engine, engine_trains, run, stored_engine_records, train_into_store
 from penguins.search import SearchRecord, preset as search_preset, run_search
-from penguins.store import ResultStore
+from penguins.spec import Spec
+from penguins.store import ResultStore, owned_name
 from penguins.training import RunRecord
 from penguins.uncertainty import mean_interval
 
@@ -38,6 +42,10 @@ SCORES = ("train_accuracy", "test_accuracy", "train_loss", "test_loss", "epochs_
 # loky's limit on a worker's memory growth before it replaces the worker, and none (see _worker_memory_limit)
 _LOKY_MEMORY_LEAK_SIZE = process_executor._MAX_MEMORY_LEAK_SIZE
 _UNLIMITED = 2**62
+
+
+def _checked_seeds(seeds) -> tuple[int, ...]:
+    return tuple(check_seed(seed) for seed in seeds)
 
 
 @dataclass
@@ -91,6 +99,7 @@ def compare_variants(
     seeds: tuple[int, ...] | list[int] | None = None,
     store: ResultStore | None = None,
     jobs: int = 1,
+    scheduler: str | Scheduler | None = None,
 ) -> pd.DataFrame:
     """Experiment ``name`` with the post's and the leak-free preprocessing, paired by seed.
 
@@ -99,8 +108,8 @@ def compare_variants(
     95 % interval of the per-seed difference, leak-free minus post (``mean``, ``ci_low``, ...).
     Both variants share each seed's split, so the split's noise cancels in the difference.
     """
-    post = run_experiment(name, preset, seeds, store=store, jobs=jobs)
-    leak_free = run_experiment(name, preset, seeds, variant="leak-free", store=store, jobs=jobs)
+    post = run_experiment(name, preset, seeds, store=store, jobs=jobs, scheduler=scheduler)
+    leak_free = run_experiment(name, preset, seeds, variant="leak-free", store=store, jobs=jobs, scheduler=scheduler)
     parameter = post.experiment.parameter
     paired = post.table().merge(leak_free.table(), on=[parameter, "seed"], suffixes=("_post", "_leak_free"))
     paired["difference"] = paired["test_accuracy_leak_free"] - paired["test_accuracy_post"]
@@ -115,7 +124,7 @@ def run_experiment(
     seeds: tuple[int, ...] | list[int] | None = None,
     variant: str = "post",
     jobs: int = 1,
-    scheduler: str | None = None,
+    scheduler: str | Scheduler | None = None,
     store: ResultStore | None = None,
     progress: bool = False,
     engine: str = DEFAULT_ENGINE,
@@ -124,12 +133,14 @@ def run_experiment(
 
     ``engine="jax"`` (the default) trains the networks :mod:`penguins.engine` supports with it and
     the rest with Keras; ``engine="keras"`` trains every point as one Keras model (the reference).
+    ``scheduler``: a Dask scheduler's address (or a :class:`Scheduler`) to run on instead of
+    ``jobs`` local processes. Seeds must be whole numbers from 0 to 2**32 - 1.
     """
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; choose one of {list(EXPERIMENTS)}")
     check_engine(engine)
     experiment = EXPERIMENTS[name]
-    seeds = tuple(default_seeds(preset) if seeds is None else seeds)
+    seeds = _checked_seeds(default_seeds(preset) if seeds is None else seeds)
     store = store or ResultStore()
     points = experiment.points(preset)
     tasks = [(point.spec, seed) for point in points for seed in seeds]
@@ -138,7 +149,7 @@ def run_experiment(
     by_keras = [i for i, yes in enumerate(on_engine) if not yes]
     records: list[RunRecord | None] = [None] * len(tasks)
     computed = 0
-    with _stop_requested_on_sigint() as stop:
+    with stop_requested_on_sigint() as stop:
         if by_engine:
             trained, computed_now = _run_on_engine([tasks[i] for i in by_engine], variant, store, jobs, scheduler, name, progress, stop)
             computed += computed_now
@@ -162,35 +173,62 @@ def run_experiment(
     )
 
 
+def run_runs(
+    pairs: list[tuple[Spec, int]],
+    variant: str = "post",
+    jobs: int = 1,
+    scheduler: str | Scheduler | None = None,
+    store: ResultStore | None = None,
+    progress: bool = False,
+    label: str = "runs",
+) -> tuple[list[RunRecord], int]:
+    """Each (spec, seed) of ``pairs`` as its own run through the store: one Keras model per network
+    (the reference path, :func:`penguins.runner.run`), scikit-learn for logistic regression.
+    Returns the records in order and how many were trained now."""
+    store = store or ResultStore()
+    calls = [delayed(_run_task)(spec, check_seed(seed), variant, str(store.root)) for spec, seed in pairs]
+    with stop_requested_on_sigint() as stop:
+        outcomes = _execute(calls, jobs, scheduler, label, progress, stop)
+    return [RunRecord.from_dict(record) for record, _ in outcomes], sum(not cached for _, cached in outcomes)
+
+
 # Tasks per worker process for the engine: more than one so that the progress bar moves and a
 # Ctrl-C is answered sooner; few, so that each compiled program is loaded by few processes.
 ENGINE_TASKS_PER_JOB = 4
 
 
 def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop) -> tuple[list[RunRecord], int]:
-    """Records of (spec, seed) ``tasks`` trained by the JAX engine: read what is stored, train
-    the rest in whole compiled calls spread over the workers (which store them as they go)."""
+    """Records of (spec, seed) ``tasks`` trained by the JAX engine, and how many were trained now:
+    read what is stored, train the rest in whole compiled calls spread over the workers (which
+    store them as they go). A run another process trained meanwhile is read, not counted."""
     records = stored_engine_records([spec for spec, _ in tasks], [seed for _, seed in tasks], variant, store)
     missing = [i for i, record in enumerate(records) if record is None]
     if not missing:
         return records, 0
+    store.require_writable(f"{label}: {len(missing)} of {len(tasks)} engine runs")
     from penguins.engine import split_work
 
     specs, seeds = [tasks[i][0] for i in missing], [tasks[i][1] for i in missing]
     parts = split_work(specs, seeds, max(1, jobs) * ENGINE_TASKS_PER_JOB)
-    store.root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=store.root, prefix=".stop-") as folder:
-        stop_file = Path(folder) / "stop"  # created on Ctrl-C; the workers stop between calls
-        calls = [
-            delayed(_engine_task)([specs[i] for i in part], [seeds[i] for i in part], variant, str(store.root), str(stop_file))
-            for part in parts
-        ]
+    store.create()
+    stop_file = store.root / owned_name(".stop-")  # created on Ctrl-C only; the workers stop between calls
+    calls = [
+        delayed(_engine_task)([specs[i] for i in part], [seeds[i] for i in part], variant, str(store.root), str(stop_file))
+        for part in parts
+    ]
+    try:
         with stop.signalling(stop_file):
-            outcomes = _execute(calls, jobs, scheduler, f"{label} (jax)", progress, stop, sizes=[len(part) for part in parts])
-    for part, trained in zip(parts, outcomes):
-        for index, record in trained:
+            # after a Ctrl-C every engine task ends with its call under way: wait for them, lose nothing
+            outcomes = _execute(calls, jobs, scheduler, f"{label} (jax)", progress, stop, sizes=[len(part) for part in parts], drain=True)
+    finally:
+        with contextlib.suppress(OSError):
+            stop_file.unlink(missing_ok=True)
+    trained = 0
+    for part, finished in zip(parts, outcomes):
+        for index, record, trained_here in finished:
             records[missing[part[index]]] = RunRecord.from_dict(record)
-    return records, len(missing)
+            trained += trained_here
+    return records, trained
 
 
 @dataclass
@@ -224,7 +262,7 @@ def run_search_sweep(
     seeds: tuple[int, ...] | list[int] | None = None,
     variant: str = "post",
     jobs: int = 1,
-    scheduler: str | None = None,
+    scheduler: str | Scheduler | None = None,
     store: ResultStore | None = None,
     progress: bool = False,
     engine: str = DEFAULT_ENGINE,
@@ -235,10 +273,10 @@ def run_search_sweep(
     folds, every fit on the sweep engine, :mod:`penguins.engine_search`) or ``"keras"`` (scikeras
     and Keras Tuner training Keras models, the reference)."""
     spec = search_preset(method, search_size(preset))
-    seeds = tuple(default_seeds(preset) if seeds is None else seeds)
+    seeds = _checked_seeds(default_seeds(preset) if seeds is None else seeds)
     store = store or ResultStore()
     calls = [delayed(_search_task)(spec, seed, variant, str(store.root), engine) for seed in seeds]
-    with _stop_requested_on_sigint() as stop:
+    with stop_requested_on_sigint() as stop:
         outcomes = _execute(calls, jobs, scheduler, f"{method} search", progress, stop)
     return SearchSweep(
         method=method,
@@ -248,17 +286,6 @@ def run_search_sweep(
         records=[SearchRecord.from_dict(record) for record, _ in outcomes],
         computed=sum(not cached for _, cached in outcomes),
     )
-
-
-def keras_measured_searches(seed: int = 0, store: ResultStore | None = None) -> dict[str, SearchRecord]:
-    """The post's random and grid searches at the ``smoke`` size for ``seed``, run with scikeras
-    training Keras models (not the engine): their ``fits`` are what Keras' fits measurably ran
-    with. In the smoke settings the searched epochs and batch sizes differ from the ones the
-    post's call passes to ``fit``, so the records show which of them Keras used."""
-    return {
-        method: run_search(search_preset(method, "smoke"), seed, store=store or ResultStore(), engine="keras")[0]
-        for method in ("random", "grid")
-    }
 
 
 def _worker_memory_limit(engine: str) -> None:
@@ -275,49 +302,77 @@ def _worker_memory_limit(engine: str) -> None:
     process_executor._MAX_MEMORY_LEAK_SIZE = _UNLIMITED if engine == "jax" else _LOKY_MEMORY_LEAK_SIZE
 
 
+def _leave_interrupts_to_the_sweep() -> None:
+    """In a worker process, ignore SIGINT (call it in every task).
+
+    A Ctrl-C at a terminal reaches every process of its group, workers included. The sweep's own
+    process turns it into a stop between runs (:class:`StopRequest`) and stops the workers; a
+    KeyboardInterrupt in a worker would land anywhere, e.g. in JAX's garbage-collector callback,
+    where Python prints it ("Exception ignored in _xla_gc_callback") and drops it. Tasks that run
+    in the sweep's own process (one job) or in a Dask worker's threads are left alone."""
+    if multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _worker_setup(engine: str) -> None:
+    _worker_memory_limit(engine)
+    _leave_interrupts_to_the_sweep()
+
+
 def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, bool]:
-    _worker_memory_limit("keras")  # Keras models and scikit-learn's logistic regression
+    _worker_setup("keras")  # Keras models and scikit-learn's logistic regression
     record, cached = run(spec, seed=seed, variant=variant, store=ResultStore(store_root))
     return record.to_dict(), cached
 
 
-def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) -> list[tuple[int, dict]]:
-    """(index in ``specs``, record) of every request trained before the end or a stop."""
-    _worker_memory_limit("jax")
+def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) -> list[tuple[int, dict, bool]]:
+    """(index in ``specs``, record, whether trained here) of every request finished before the end
+    or a stop (a request another process stored meanwhile is read: not trained here)."""
+    _worker_setup("jax")
     return [
-        (index, record.to_dict())
-        for indices, records in train_into_store(specs, seeds, variant, ResultStore(store_root), stop_file)
+        (index, record.to_dict(), trained)
+        for indices, records, trained in train_into_store(specs, seeds, variant, ResultStore(store_root), stop_file)
         for index, record in zip(indices, records)
     ]
 
 
 def _search_task(spec, seed: int, variant: str, store_root: str, engine: str) -> tuple[dict, bool]:
-    _worker_memory_limit(engine)
+    _worker_setup(engine)
     record, cached = run_search(spec, seed=seed, variant=variant, store=ResultStore(store_root), engine=engine)
     return record.to_dict(), cached
 
 
 def _execute(
-    calls: list, jobs: int, scheduler: str | None, label: str, progress: bool, stop: StopRequest, sizes: list[int] | None = None
+    calls: list,
+    jobs: int,
+    scheduler: str | Scheduler | None,
+    label: str,
+    progress: bool,
+    stop: StopRequest,
+    sizes: list[int] | None = None,
+    drain: bool = False,
 ) -> list:
-    """Run joblib ``calls`` in order on the chosen backend; after each, raise KeyboardInterrupt if
-    ``stop`` was requested. ``sizes``: how many runs each call stands for, for the progress bar."""
-    with _backend(jobs, scheduler):
-        outcomes = Parallel(return_as="generator")(calls)
-        return list(_until(stop, _with_progress(outcomes, sizes or [1] * len(calls), label, progress)))
+    """Run joblib ``calls`` in order, in ``jobs`` loky processes or on a Dask cluster; after each,
+    raise KeyboardInterrupt if ``stop`` was requested, or with ``drain`` (calls that end soon by
+    themselves once stopped: engine tasks) after the last. ``sizes``: how many runs each call
+    stands for, for the progress bar."""
+    cluster = scheduler_of(scheduler)
+    outcomes = _on_loky(calls, jobs) if cluster is None else on_dask(calls, cluster)
+    # drained engine tasks say how many runs they finished: the bar counts those
+    shown = _with_progress(outcomes, sizes or [1] * len(calls), label, progress, stop, counted=len if drain else None)
+    try:
+        return list(_until(stop, shown, drain))
+    finally:  # at once, outermost first: clear the bar, then stop the workers or cancel what did not run
+        shown.close()
+        with warnings.catch_warnings():
+            # joblib says how many tasks it cancels; the sweep says why in one line of its own
+            warnings.filterwarnings("ignore", message=r".*You could benefit from adjusting the input task iterator", category=UserWarning)
+            outcomes.close()
 
 
-@contextlib.contextmanager
-def _backend(jobs: int, scheduler: str | None) -> Iterator[None]:
-    if scheduler is None:
-        with parallel_config(backend="loky", n_jobs=jobs):
-            yield
-        return
-    from distributed import Client
-
-    # The workers import penguins from their own environment, as any Dask user's would.
-    with Client(scheduler), parallel_config(backend="dask", n_jobs=-1, wait_for_workers_timeout=60):
-        yield
+def _on_loky(calls: list, jobs: int) -> Iterator:
+    with parallel_config(backend="loky", n_jobs=jobs):
+        yield from Parallel(return_as="generator")(calls)
 
 
 class StopRequest:
@@ -331,7 +386,7 @@ class StopRequest:
     def request(self) -> None:
         self._requested.set()
         for file in self.files:
-            file.touch()
+            _touch(file)
 
     def is_set(self) -> bool:
         return self._requested.is_set()
@@ -342,14 +397,20 @@ class StopRequest:
         self.files.append(file)
         try:
             if self.is_set():
-                file.touch()
+                _touch(file)
             yield
         finally:
             self.files.remove(file)
 
 
+def _touch(file: Path) -> None:
+    """Create ``file`` if possible (a store that cannot be written trains nothing to stop)."""
+    with contextlib.suppress(OSError):
+        file.touch()
+
+
 @contextlib.contextmanager
-def _stop_requested_on_sigint() -> Iterator[StopRequest]:
+def stop_requested_on_sigint() -> Iterator[StopRequest]:
     """Turn a first Ctrl-C into a request to stop after the run under way, which is then stored.
 
     Python delivers SIGINT as a KeyboardInterrupt wherever the main thread happens to be, and one
@@ -372,20 +433,31 @@ def _stop_requested_on_sigint() -> Iterator[StopRequest]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _until(stop_requested: StopRequest, outcomes):
+def _until(stop_requested: StopRequest, outcomes, drain: bool = False):
     for outcome in outcomes:
         yield outcome
-        if stop_requested.is_set():
+        if stop_requested.is_set() and not drain:
             raise KeyboardInterrupt
+    if stop_requested.is_set():
+        raise KeyboardInterrupt
 
 
-def _with_progress(outcomes, sizes: list[int], name: str, show: bool):
+def _with_progress(outcomes, sizes: list[int], name: str, show: bool, stop: StopRequest | None = None, counted=None):
+    """``outcomes`` with a progress bar on stderr (``sizes``: the runs each outcome stands for, or
+    ``counted(outcome)`` of them). A bar that does not finish (an error, a stop) is cleared, so
+    that the line saying why stands alone."""
     if not show:
         yield from outcomes
         return
     from tqdm import tqdm
 
     with tqdm(total=sum(sizes), desc=name, unit="run", file=sys.stderr) as bar:
-        for outcome, size in zip(outcomes, sizes):
-            bar.update(size)
-            yield outcome
+        try:
+            for outcome, size in zip(outcomes, sizes):
+                bar.update(size if counted is None else counted(outcome))
+                yield outcome
+        except BaseException:
+            bar.leave = False
+            raise
+        if stop is not None and stop.is_set():
+            bar.leave = False

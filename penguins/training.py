@@ -91,7 +91,9 @@ def _train_logistic(spec: LogisticSpec, split: Split, seed: int) -> _Fitted:
         train_loss=float(log_loss(split.y_train, train_probabilities, labels=labels)),
         test_loss=float(log_loss(split.y_test, test_probabilities, labels=labels)),
         history={},
-        summary=[],
+        # one row, as a network's summary has one a layer: what the fitted model holds
+        summary=[{"layer": "logistic", "type": "LogisticRegression", "output_shape": f"(None, {len(model.classes_)})",
+                  "params": int(model.coef_.size + model.intercept_.size)}],
     )
 
 

@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
+# the site's own tooling: report/_build/qmd.py reads a chapter (tests/chapter_runner.py runs it)
+sys.path.insert(0, str(ROOT / "report" / "_build"))
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -29,3 +32,23 @@ def run_python(code: str, *, env: dict[str, str] | None = None, timeout: float =
         cwd=ROOT,
         env={**os.environ, **(env or {})},
     )
+
+
+@pytest.fixture(scope="session")
+def reproduced_store() -> str:
+    """The session's store, filled once by ``penguins reproduce`` and ``penguins variants`` at the
+    smoke preset, as ``tasks.py site`` fills it before rendering (one pytest worker fills it, the
+    other waits for it)."""
+    store = Path(os.environ["PENGUINS_STORE"])
+    store.mkdir(parents=True, exist_ok=True)
+    penguins = Path(sys.executable).parent / "penguins"  # the tests' own environment's command
+    with FileLock(store / ".reproduce-smoke.lock"):
+        marker = store / ".reproduced-smoke"
+        if not marker.exists():
+            for command in ("reproduce", "variants"):
+                subprocess.run(
+                    [str(penguins), "--store", str(store), command, "--preset", "smoke", "--jobs", "2"],
+                    check=True, capture_output=True, text=True, cwd=ROOT,
+                )
+            marker.touch()
+    return str(store)

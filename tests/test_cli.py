@@ -34,7 +34,7 @@ def test_help_on_each_command(command):
         (["run", "hidden-9"], "unknown run 'hidden-9'"),
         (["run", "hidden-1", "--epochs", "-3"], "must not be negative"),
         (["run", "hidden-1", "--epochs", "0"], "must be at least 1"),
-        (["run", "hidden-1", "--seed", "x"], "expected a whole number, got 'x'"),
+        (["run", "hidden-1", "--seed", "x"], "a seed is a whole number from 0 to 4294967295, got 'x'"),
         (["run", "hidden-1", "--variant", "tidy"], "invalid choice: 'tidy'"),
         (["run", "logistic", "--epochs", "3"], "--epochs applies to networks"),
         (["fly"], "invalid choice: 'fly'"),
@@ -43,6 +43,18 @@ def test_help_on_each_command(command):
         (["sweep", "depth", "--jobs", "0"], "must be at least 1"),
         (["sweep", "depht"], "unknown experiment 'depht'"),
         (["reproduce", "--preset", "huge"], "invalid choice: 'huge'"),
+        (["run", "logistic", "--seed", "4294967296"], "a seed is a whole number from 0 to 4294967295, got '4294967296'"),
+        (["sweep", "width", "--seeds", "0-"], "cannot read '0-': write seeds as 3, 0,2,5 or 0-9"),
+        (["sweep", "width", "--seeds=-3"], "cannot read '-3'"),
+        (["sweep", "width", "--seeds", "1,2-3-4"], "cannot read '2-3-4' in '1,2-3-4'"),
+        (["sweep", "width", "--seeds", "0-4294967296"], "a seed is a whole number from 0 to 4294967295"),
+        (["sweep", "width", "--seeds", "0-99999"], "holds more than 10000 seeds"),
+        (["sweep", "width", "--scheduler", "notanaddress"], "expected a Dask scheduler address such as tcp://host:8786, got 'notanaddress'"),
+        (["sweep", "width", "--scheduler", "tcp://host:99999"], "expected a Dask scheduler address"),
+        (["sweep", "width", "--worker-timeout", "5"], "--worker-timeout applies to --scheduler"),
+        (["sweep", "width", "--scheduler", "tcp://host:8786", "--worker-timeout", "0"], "must be more than 0 seconds"),
+        (["claims", "--scheduler", "tcp://host:8786"], "unrecognized arguments: --scheduler"),  # refused, not ignored
+        (["variants", "--variant", "post"], "unrecognized arguments: --variant"),
     ],
 )
 def test_bad_argument_is_one_line_and_status_2(args, message):
@@ -68,11 +80,15 @@ def test_reproduce_runs_every_section_and_search_then_claims_reads_them():
     # one seed keeps it short; the session store shares these runs with the other tests
     reproduced = penguins("reproduce", "--preset", "smoke", "--seeds", "0", "--jobs", "2", timeout=900)
     assert reproduced.returncode == 0, reproduced.stderr
-    header, *rows = reproduced.stdout.splitlines()[:-1]
+    # the summary table, its total, then the line of what the chapters measure beyond the post
+    header, *rows, total, extras = reproduced.stdout.splitlines()
     assert {line.split()[0] for line in rows} == set(EXPERIMENTS) | set(METHODS)
     assert {row.index("[") for row in rows} == {header.index("95% interval")}  # the columns line up
+    assert extras.startswith("211 more results for the chapters")
     again = penguins("reproduce", "--preset", "smoke", "--seeds", "0")
-    assert again.stdout.splitlines()[-1].endswith(": 0 trained now, 22 from the store")
+    *_, total, extras = again.stdout.splitlines()
+    assert total.endswith(": 0 trained now, 23 from the store")
+    assert extras.endswith(": 0 trained now, 211 from the store")
     claims = penguins("claims", "--preset", "smoke", "--seeds", "0")
     assert claims.returncode == 0, claims.stderr
     assert claims.stdout.startswith("Claims ledger: preset smoke, variant post, seeds 0")
@@ -87,3 +103,20 @@ def test_variants_prints_post_against_leak_free_per_section():
     lines = compared.stdout.splitlines()
     assert lines[0].split()[:4] == ["experiment", "point", "post", "leak-free"]
     assert {line.split()[0] for line in lines[1:]} == set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize(
+    ("text", "seeds"),
+    [("3", (3,)), ("0,2,5", (0, 2, 5)), ("0-3", (0, 1, 2, 3)), (" 0 - 2 , 7 ", (0, 1, 2, 7)), ("4294967295", (4294967295,))],
+)
+def test_seeds_are_read_strictly(text, seeds):
+    from penguins.cli import _seeds
+
+    assert _seeds(text) == seeds
+
+
+@pytest.mark.parametrize(("text", "address"), [("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786"), ("host:8786", "tcp://host:8786"), ("tls://[::1]:8786", "tls://[::1]:8786")])
+def test_scheduler_addresses(text, address):
+    from penguins.cluster import check_address
+
+    assert check_address(text) == address

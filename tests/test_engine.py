@@ -271,6 +271,14 @@ def test_split_work_covers_every_request_once_and_keeps_merged_runs_together():
     assert max(costs) < 1.2 * min(costs)
 
 
+def test_call_groups_are_the_calls_train_in_calls_makes():
+    specs = [NetworkSpec(hidden=(3,), epochs=epochs) for epochs in (1, 2)] * 2 + [NetworkSpec(hidden=(2, 2), epochs=1, batch_size=64)]
+    seeds = [0, 0, 1, 1, 2]
+    made = [indices for indices, _ in engine.train_in_calls(specs, seeds)]
+    assert engine.call_groups(specs, seeds) == made
+    assert sorted(i for call in made for i in call) == list(range(len(specs)))
+
+
 class KerasRefitter:
     """The plain path for many seeds of one spec without re-tracing: one compiled Keras model,
     reset to each seed's initial weights (bit-identical to build_network's), fresh Adam moments

@@ -70,6 +70,31 @@ def test_dask_cluster_gives_the_same_numbers_as_a_local_run(tmp_path):
     pd.testing.assert_frame_equal(local.table(), remote.table())
 
 
+def test_a_one_thread_cluster_runs_the_work_on_the_cluster(tmp_path):
+    """joblib's Dask backend counts a one-thread cluster as one job and runs it all in the calling
+    process; the sweep submits every task to the scheduler, so the cluster's worker trains."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        result = run_experiment("width", preset="smoke", seeds=[7], store=ResultStore(tmp_path), scheduler=cluster.scheduler_address)
+        trained_on_the_worker = client.run(lambda: "penguins.engine" in sys.modules)
+    assert result.computed == 2
+    assert list(trained_on_the_worker.values()) == [True]
+
+
+def test_concurrent_engine_sweeps_train_each_key_once(tmp_path):
+    """Three processes sweep the same four keys on one empty store: each key is trained once
+    (a key another process is training is waited for and read), and all print the same table."""
+    command = [sys.executable, "-m", "penguins", "--store", str(tmp_path), "sweep", "depth", "--preset", "smoke", "--seeds", "0-1"]
+    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [process.communicate(timeout=600) for process in processes]
+    assert all(process.returncode == 0 for process in processes), [stderr for _, stderr in outputs]
+    trained = [int(stdout.splitlines()[-1].split(": ")[1].split()[0]) for stdout, _ in outputs]
+    assert sum(trained) == 4, trained
+    assert len({stdout.rsplit("\n", 2)[0] for stdout, _ in outputs}) == 1  # the tables
+    assert len(list(tmp_path.glob("*/*.json"))) == 4 and not list(tmp_path.glob("*/*.lock"))
+
+
 def test_the_engine_and_keras_compute_the_same_sweep_and_are_stored_apart(tmp_path):
     store = ResultStore(tmp_path)
     on_engine = run_experiment("basic-networks", preset="smoke", seeds=[2], store=store)
@@ -83,6 +108,18 @@ def test_the_engine_and_keras_compute_the_same_sweep_and_are_stored_apart(tmp_pa
         np.testing.assert_allclose(mine.test_probabilities, theirs.test_probabilities, atol=1e-6)
     again = run_experiment("basic-networks", preset="smoke", seeds=[2], store=store)
     assert again.computed == 0 and again.table().equals(on_engine.table())
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "3"])
+def test_a_seed_the_libraries_do_not_take_is_refused_before_anything_runs(tmp_path, seed):
+    from penguins.runner import run
+    from penguins.spec import LogisticSpec
+
+    with pytest.raises(ValueError, match="a seed must be a whole number from 0 to 4294967295"):
+        run_experiment("width", preset="smoke", seeds=[0, seed], store=ResultStore(tmp_path))
+    with pytest.raises(ValueError, match="a seed must be a whole number from 0 to 4294967295"):
+        run(LogisticSpec(), seed=seed, store=ResultStore(tmp_path))
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())  # no lock file, no entry
 
 
 def test_unknown_engine_is_refused(tmp_path):

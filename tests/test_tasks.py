@@ -1,7 +1,16 @@
-"""tasks.py: the site's landing pages, written after Quarto has rendered both profiles."""
+"""tasks.py: the site's landing pages and notebooks after Quarto, and the path for a machine without Quarto."""
+
+from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
 
 from conftest import ROOT
 
@@ -13,19 +22,93 @@ def load_tasks():
     return module
 
 
-def test_assemble_lands_each_language_on_its_introduction(tmp_path, monkeypatch):
+CHAPTERS = sorted(path.stem for path in (ROOT / "report").glob("*.qmd"))
+
+
+def test_assemble_lands_each_language_on_its_introduction_and_writes_the_notebooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tasks = load_tasks()
     (tmp_path / "report").mkdir()
-    (tmp_path / "report" / "index.html").write_text((ROOT / "report" / "index.html").read_text())
+    shutil.copyfile(ROOT / "report" / "_root.html", tmp_path / "report" / "_root.html")
     for language in tasks.LANGUAGES:
         (tmp_path / "_site" / language).mkdir(parents=True)
         # what Quarto leaves there: a redirect to the alphabetically first page
-        (tmp_path / "_site" / language / "index.html").write_text('<meta http-equiv="refresh" content="0; url=report/x/baseline.html">')
+        (tmp_path / "_site" / language / "index.html").write_text('<meta http-equiv="refresh" content="0; url=report/baseline.html">')
     monkeypatch.setattr(tasks, "ROOT", tmp_path)
+    monkeypatch.setattr(tasks, "NOTEBOOKS", ROOT / "report" / "_build" / "notebooks.py")
     tasks.assemble()
-    assert (tmp_path / "_site" / "index.html").read_text() == (ROOT / "report" / "index.html").read_text()
+    assert (tmp_path / "_site" / "index.html").read_text() == (ROOT / "report" / "_root.html").read_text()
     for language in tasks.LANGUAGES:
         page = (tmp_path / "_site" / language / "index.html").read_text()
-        target = re.search(r'url=([^"]+)"', page).group(1)
-        assert target == f"report/{language}/index.html"
-        assert (ROOT / "report" / language / "index.qmd").is_file()  # the page that renders to it
+        assert re.search(r'url=([^"]+)"', page).group(1) == "report/index.html"
+        written = sorted(path.stem for path in (tmp_path / "_site" / language / "report").glob("*.ipynb"))
+        assert written == CHAPTERS, f"{language}: notebooks for {written}"
+
+
+def test_without_quarto_site_computes_then_tries_quarto_cli_and_says_how_to_get_quarto(tmp_path: Path, reproduced_store: str) -> None:
+    # A real `python3 tasks.py site`: set-up finds .venv up to date, the results are computed (here
+    # read from the session's store), Quarto is not on the PATH, and the real pip fails to install
+    # quarto-cli because it is given no package index.
+    no_quarto = os.pathsep.join(folder for folder in os.environ["PATH"].split(os.pathsep) if not (Path(folder) / "quarto").exists())
+    empty = tmp_path / "no-packages"
+    empty.mkdir()
+    env = {
+        **os.environ,
+        "PATH": no_quarto,
+        "PENGUINS_STORE": reproduced_store,
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(empty),
+    }
+    env.pop("PENGUINS_STORE_READ_ONLY", None)
+    done = subprocess.run(
+        [shutil.which("python3") or "python3", "tasks.py", "site", "--preset", "smoke"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "penguins reproduce --preset smoke" in done.stdout and "penguins variants --preset smoke" in done.stdout
+    assert "installing quarto-cli==1.7.34 into .venv" in done.stdout
+    last = done.stderr.strip().splitlines()[-1]  # above it: the computing's progress bars
+    assert last.startswith("The results are computed, but Quarto 1.7.34 could not be installed (")
+    assert "(No matching distribution found for quarto-cli==1.7.34)" in last and "https://quarto.org/docs/get-started/" in last
+    assert "Traceback" not in out
+
+
+def test_set_up_runs_pip_only_when_the_requirements_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tasks = load_tasks()
+    for name in tasks.SET_UP_INPUTS:
+        shutil.copyfile(ROOT / name, tmp_path / name)
+    not_python = tmp_path / "venv" / "bin" / "python"  # exists, but running it fails
+    not_python.parent.mkdir(parents=True)
+    not_python.write_text("not a program")
+    monkeypatch.setattr(tasks, "ROOT", tmp_path)
+    monkeypatch.setattr(tasks, "PYTHON", not_python)
+    monkeypatch.setattr(tasks, "SET_UP_STAMP", tmp_path / "venv" / ".penguins-set-up")
+    tasks.SET_UP_STAMP.write_text(tasks.set_up_fingerprint())
+    tasks.set_up()  # up to date: pip is not run
+    (tmp_path / "constraints.txt").write_text((tmp_path / "constraints.txt").read_text() + "\n# a change\n")
+    with pytest.raises(PermissionError):  # out of date: set-up runs "python -m pip" again
+        tasks.set_up()
+
+
+@pytest.mark.parametrize("language", ("ko", "en"))
+def test_a_notebook_holds_its_language_and_every_code_cell(language: str) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "report" / "_build"))
+    from notebooks import notebook
+    from qmd import parse_chapter
+
+    chapter = parse_chapter(ROOT / "report" / "networks.qmd")
+    book = notebook(chapter, language)
+    nbformat.validate(book)
+    code = [cell.source for cell in book.cells if cell.cell_type == "code"]
+    assert f'os.environ.setdefault("QUARTO_PROFILE", "{language}")' in code[0]
+    assert code[1:] == [cell.code.strip("\n") for cell in chapter.code_cells]
+    prose = "\n".join(cell.source for cell in book.cells if cell.cell_type == "markdown")
+    other = "ko" if language == "en" else "en"
+    other_text = next(line.text for block in chapter.markdown for line in block.lines if line.language == other and len(line.text) > 40)
+    assert other_text not in prose, "the other language's prose leaked into the notebook"
+    assert "{python}" not in prose and "{{<" not in prose and "@tbl-" not in prose and "@fig-" not in prose
+    assert ("표 1" if language == "ko" else "Table 1") in prose
+    assert "../../" not in prose  # the link to the other language's page stays on the page

@@ -7,6 +7,7 @@ so these tests need no network; the proxy variables below make any attempt to re
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -157,6 +158,27 @@ def test_both_languages_are_rendered_with_the_python_in_use(publish: dict[str, A
         assert "steps.python.outputs.python-path" in quarto_python
     (python,) = steps_using(publish, "actions/setup-python")
     assert python["id"] == "python"
+
+
+def test_pages_are_rendered_read_only(publish: dict[str, Any]) -> None:
+    build = publish["jobs"]["build"]
+    for profile in ("ko", "en"):
+        step = build["steps"][run_index(build, f"quarto render --profile {profile}")]
+        assert {**build.get("env", {}), **step.get("env", {})}.get("PENGUINS_STORE_READ_ONLY") == "1"
+
+
+def test_source_links_point_at_the_repository_the_workflow_runs_in(publish: dict[str, Any]) -> None:
+    build = publish["jobs"]["build"]
+    step = build["steps"][run_index(build, "repo-url")]
+    assert run_index(build, "repo-url") < run_index(build, "quarto render --profile ko")
+    # apply the step's sed expression to _quarto.yml as the runner would
+    expression = re.search(r'sed -i "s#(.*?)#(.*?)#" _quarto\.yml', step["run"])
+    assert expression, step["run"]
+    url = "https://github.com/someone/penguins"
+    replacement = expression.group(2).replace("${{ github.server_url }}/${{ github.repository }}", url)
+    text = (ROOT / "_quarto.yml").read_text(encoding="utf-8")
+    edited = re.sub(expression.group(1), replacement, text, flags=re.MULTILINE)
+    assert edited != text and yaml.safe_load(edited)["website"]["repo-url"] == url
 
 
 def test_results_are_computed_before_rendering_and_the_chooser_is_copied_last(publish: dict[str, Any]) -> None:
