@@ -47,3 +47,17 @@ def test_a_missing_entry_names_its_path_and_file() -> None:
         strings.words("ko", "species", "Emperor")
     with pytest.raises(ValueError, match="unknown language 'fr'"):
         strings.words("fr", "species")
+
+
+def test_every_data_file_of_the_package_is_installed_with_it() -> None:
+    # An editable install reads the source tree; a wheel carries only what package-data names.
+    import fnmatch
+    import tomllib
+
+    from conftest import ROOT
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["penguins"]
+    package = ROOT / "penguins"
+    files = [path.relative_to(package).as_posix() for path in package.rglob("*") if path.is_file() and path.suffix not in {".py", ".pyc"}]
+    missing = [name for name in files if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns)]
+    assert not missing, f"package files a wheel would leave out (add them to package-data in pyproject.toml): {missing}"
