@@ -42,6 +42,20 @@ NAMED_RUNS: dict[str, NamedRun] = {
             in_post=False,
         ),
         NamedRun(
+            "early-stopping-clean",
+            "Control (not in the post): the early-stopping network validated on the last 20% of the training rows, not the test set",
+            NetworkSpec(
+                hidden=(100, 100),
+                dropout=0.5,
+                batch_size=16,
+                epochs=20,
+                validation_split=0.2,
+                early_stopping_patience=3,
+                **POST_REGULARISATION,
+            ),
+            in_post=False,
+        ),
+        NamedRun(
             "weight-decay",
             "Two layers of 100 with L1/L2 kernel and activity penalties; batch 16, 10 epochs",
             NetworkSpec(hidden=(100, 100), batch_size=16, epochs=10, **POST_REGULARISATION),

@@ -344,7 +344,8 @@ def _extras(args: argparse.Namespace) -> int:
     from penguins.extras import compute_all
 
     total, computed = compute_all(args.preset, _open_store(args), jobs=args.jobs, progress=True, scheduler=_scheduler(args))
-    print(f"{total} more results for the chapters (the post's seed, logistic splits, Keras-measured searches): "
+    print(f"{total} more results for the chapters (the post's seed, logistic splits, Keras-measured searches, "
+          f"the post's candidates, clean early stopping, unseeded runs): "
           f"{computed} trained now, {total - computed} from the store")
     return 0
 

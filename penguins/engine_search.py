@@ -109,7 +109,7 @@ def _cross_validated_search(spec: RandomSearchSpec | GridSearchSpec, seed: int, 
     started = time.perf_counter()
     split = preprocess(variant, seed)
     if isinstance(spec, RandomSearchSpec):
-        candidates = list(ParameterSampler(spec.param_space(), n_iter=spec.n_iter, random_state=seed))
+        candidates = list(ParameterSampler(spec.param_space(), n_iter=spec.n_iter, random_state=spec.sampler_state(seed)))
     else:
         candidates = list(ParameterGrid(spec.param_space()))
     candidates = [_plain_params(params) for params in candidates]

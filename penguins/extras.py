@@ -1,15 +1,21 @@
 """Measurements the chapters show beyond the post's sections, computed by ``penguins reproduce``.
 
 The post's sections are the experiments (:mod:`penguins.experiments`) and the searches
-(:mod:`penguins.search`). Three chapters measure more, and ``reproduce`` computes it too, so that
-rendering a page only reads the store:
+(:mod:`penguins.search`). The chapters and the claims ledger measure more, and ``reproduce``
+computes it too, so that rendering a page only reads the store:
 
 - the post's runs again with **the post's seed**, the ``random_state`` its random-search
-  candidates give away (:func:`penguins.claims.post_random_state`), on Keras as the post ran them;
+  candidates give away (:func:`penguins.claims.post_random_state`), on Keras as the post ran them
+  (their logs are Keras' own: the learning rate the optimizer held in each epoch, for one);
 - logistic regression on the first :data:`SPLIT_SCAN` splits: how many seeds give the post's
   baseline scores;
 - the post's random and grid searches at the smoke size with **scikeras training Keras models**,
-  whose fits record what Keras measurably ran with (the engine's fits only know what they were told).
+  whose fits record what Keras measurably ran with (the engine's fits only know what they were told);
+- the post's random search with **the post's candidates** (its ``random_state``) on each seed's
+  split and fits: how often the post's best candidate wins;
+- the early-stopping network **validated on training rows** instead of the test set, for each seed
+  (Keras' ``validation_split``): the clean score beside the post's;
+- whether the post's ``random.seed(rand_seed)`` makes its runs repeatable (its own code, run twice).
 """
 
 from __future__ import annotations
@@ -77,6 +83,94 @@ def keras_measured_searches(preset: str, store: ResultStore | None = None) -> tu
     return {method: record for method, (record, _) in found.items()}, sum(not cached for _, cached in found.values())
 
 
+def post_candidate_searches(
+    preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
+) -> tuple[list[SearchRecord], int]:
+    """The post's random search (its size and candidates: ``random_state`` = :func:`post_seed`) on
+    the split and fits of each seed of ``preset``, on the engine."""
+    from dataclasses import replace
+
+    from penguins.sweep import run_search_specs
+
+    spec = replace(search_preset("random", "full"), random_state=post_seed())
+    return run_search_specs([(spec, seed) for seed in default_seeds(preset)], store=store, jobs=jobs, progress=progress, scheduler=scheduler, label="post's candidates")
+
+
+def clean_early_stopping(
+    preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
+) -> tuple[list[RunRecord], int]:
+    """The early-stopping network validated on the last fifth of the training rows (not the test
+    set), one Keras model per seed of ``preset``."""
+    pairs = [(NAMED_RUNS["early-stopping-clean"].spec, seed) for seed in default_seeds(preset)]
+    return run_runs(pairs, jobs=jobs, scheduler=scheduler, store=store, progress=progress, label="clean early stopping")
+
+
+UNSEEDED_RAND_SEED = 0  # the value given to random.seed before each model; any value shows the same
+# The post's own code, run twice in a fresh Python with TensorFlow's determinism off and no seed of
+# ours: get_model calls random.seed(rand_seed), then fit trains 5 epochs with Keras' defaults.
+_UNSEEDED_PROGRAM = """
+import json, os, random
+os.environ["TF_DETERMINISTIC_OPS"] = "0"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+from penguins.preprocessing import preprocess
+import keras
+import tensorflow as tf
+from tensorflow.keras.layers import Dense
+
+split = preprocess("post", {split_seed})
+rand_seed = {rand_seed}
+
+def get_model(nodes=100, lr=0.001):
+    random.seed(rand_seed)
+    model = tf.keras.Sequential([
+        tf.keras.Input((split.n_features,)),
+        Dense(nodes, activation="relu", kernel_initializer="he_uniform"),
+        Dense(nodes, activation="relu", kernel_initializer="he_uniform"),
+        Dense(3, activation="softmax"),
+    ])
+    model.compile(metrics=["accuracy"], optimizer=tf.keras.optimizers.Adam(learning_rate=lr), loss="sparse_categorical_crossentropy")
+    return model
+
+def flat(model):
+    return np.concatenate([np.ravel(array) for array in model.get_weights()])
+
+runs = []
+for _ in range(2):
+    model = get_model()
+    initial = flat(model)
+    model.fit(split.x_train.astype("float32"), split.y_train, epochs=5, verbose=0)
+    runs.append((initial, flat(model), model.evaluate(split.x_test.astype("float32"), split.y_test, verbose=0)[1]))
+print(json.dumps({{
+    "initial_equal_share": float(np.mean(runs[0][0] == runs[1][0])),
+    "trained_equal_share": float(np.mean(runs[0][1] == runs[1][1])),
+    "test_accuracies": [float(runs[0][2]), float(runs[1][2])],
+    "n_weights": int(runs[0][0].size),
+    "keras": keras.__version__,
+}}))
+"""
+
+
+def unseeded_runs(store: ResultStore | None = None) -> tuple[dict[str, object], bool]:
+    """Whether the post's ``random.seed(rand_seed)`` makes its runs repeatable: the post's
+    ``get_model`` built and trained twice in a fresh process, as the post's code does it, and the
+    share of the weights that came out equal before and after training (1 if the run repeated).
+    Returns the measurement and whether it came from the store."""
+    store = store or ResultStore()
+    payload = {"task": "unseeded-get-model", "rand_seed": UNSEEDED_RAND_SEED, "split_seed": 0}
+    return store.get_or_compute(payload, _measure_unseeded_runs)
+
+
+def _measure_unseeded_runs() -> dict[str, object]:
+    import json
+    import subprocess
+    import sys
+
+    program = _UNSEEDED_PROGRAM.format(split_seed=0, rand_seed=UNSEEDED_RAND_SEED)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=600)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def compute_all(
     preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
 ) -> tuple[int, int]:
@@ -86,4 +180,8 @@ def compute_all(
     post_runs, trained_post = post_seed_runs(store, jobs, progress, scheduler)
     scan, trained_scan = logistic_split_scan(store, jobs, progress, scheduler)
     searches, trained_searches = keras_measured_searches(preset, store)
-    return len(post_runs) + len(scan) + len(searches), trained_post + trained_scan + trained_searches
+    candidates, trained_candidates = post_candidate_searches(preset, store, jobs, progress, scheduler)
+    clean, trained_clean = clean_early_stopping(preset, store, jobs, progress, scheduler)
+    _, cached_unseeded = unseeded_runs(store)
+    total = len(post_runs) + len(scan) + len(searches) + len(candidates) + len(clean) + 1
+    return total, trained_post + trained_scan + trained_searches + trained_candidates + trained_clean + (not cached_unseeded)

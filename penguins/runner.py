@@ -49,6 +49,8 @@ def engine_trains(spec: Spec, engine: str) -> bool:
     """Whether ``engine`` trains ``spec`` (what the JAX engine cannot train goes to Keras)."""
     if check_engine(engine) == "keras":
         return False
+    if getattr(spec, "validation_split", 0.0):
+        return False  # the engine validates on the test split only; Keras carves the training rows
     from penguins.engine import supports
 
     return supports(spec)

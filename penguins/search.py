@@ -159,13 +159,16 @@ class _KerasClassifierSearch:
 class RandomSearchSpec(_KerasClassifierSearch):
     """``RandomizedSearchCV``: learning rate ~ ``scipy.stats.uniform(loc, scale)`` (that is
     [loc, loc + scale]), ``batch_size`` in ``range(*batch_size_range)``, ``epochs`` in
-    ``range(*epochs_range)``, ``n_iter`` candidates, ``random_state`` = the seed."""
+    ``range(*epochs_range)``, ``n_iter`` candidates, ``random_state`` = the seed unless
+    ``random_state`` is given (the post's candidates come from one random_state; searching them with
+    other seeds' splits and fits shows whether the post's best candidate wins by more than chance)."""
 
     method: ClassVar[str] = "random"
     learning_rate_uniform: tuple[float, float] = (0.001, 0.01)
     batch_size_range: tuple[int, int] = (2, 16)
     epochs_range: tuple[int, int] = (6, 15)
     n_iter: int = 10
+    random_state: int | None = None
 
     def __post_init__(self) -> None:
         _tuples(self, "learning_rate_uniform", "batch_size_range", "epochs_range")
@@ -180,6 +183,10 @@ class RandomSearchSpec(_KerasClassifierSearch):
         if self.n_iter < 1:
             problems.append(f"n_iter must be at least 1, got {self.n_iter}")
         _raise(problems)
+
+    def sampler_state(self, seed: int) -> int:
+        """The ``random_state`` that draws the candidates: ``random_state``, else the seed."""
+        return seed if self.random_state is None else self.random_state
 
     def param_space(self) -> dict[str, Any]:
         """The ``param_distributions`` given to ``RandomizedSearchCV``."""
@@ -641,7 +648,7 @@ def _run_sklearn_search(spec: RandomSearchSpec | GridSearchSpec, split: Split, s
     common = dict(scoring=spec.scoring, cv=spec.cv, verbose=0, error_score="raise")
     if isinstance(spec, RandomSearchSpec):
         searcher = RandomizedSearchCV(
-            estimator, param_distributions=spec.param_space(), n_iter=spec.n_iter, random_state=seed, **common
+            estimator, param_distributions=spec.param_space(), n_iter=spec.n_iter, random_state=spec.sampler_state(seed), **common
         )
     else:
         searcher = GridSearchCV(estimator, param_grid=spec.param_space(), **common)

@@ -33,8 +33,9 @@ class NetworkSpec:
     regularisation strengths follow the post's ``get_model``: layer 1 gets kernel L1 and
     activity L2, layer 2 kernel L2 and activity L1; 0 means no regulariser. ``dropout`` > 0
     adds one Dropout layer after the last hidden layer. ``batch_size=None`` is Keras' default
-    of 32. ``early_stopping_patience`` watches ``val_accuracy`` on the test split, as the post
-    does, and so needs ``validate_on_test``.
+    of 32. ``early_stopping_patience`` watches ``val_accuracy``: on the test split, as the post
+    does (``validate_on_test``), or on the last ``validation_split`` of the training rows, which
+    are then not trained on (Keras' ``validation_split``: a clean protocol the post does not use).
     """
 
     kind: ClassVar[str] = "network"
@@ -52,6 +53,7 @@ class NetworkSpec:
     epochs: int = 5
     batch_size: int | None = None
     validate_on_test: bool = False
+    validation_split: float = 0.0
     early_stopping_patience: int | None = None
 
     def __post_init__(self) -> None:
@@ -72,8 +74,12 @@ class NetworkSpec:
         regularised = any((self.kernel_l1, self.kernel_l2, self.activity_l1, self.activity_l2))
         if regularised and len(self.hidden) != 2:
             problems.append("the post's regularisers are defined for exactly two hidden layers")
-        if self.early_stopping_patience is not None and not self.validate_on_test:
-            problems.append("early stopping watches val_accuracy, so it needs validate_on_test=True")
+        if not 0.0 <= self.validation_split < 1.0:
+            problems.append(f"validation_split must be in [0, 1), got {self.validation_split}")
+        if self.validate_on_test and self.validation_split:
+            problems.append("validate on the test split or on a split of the training rows, not both")
+        if self.early_stopping_patience is not None and not (self.validate_on_test or self.validation_split):
+            problems.append("early stopping watches val_accuracy, so it needs validate_on_test=True or a validation_split")
         if problems:
             raise ValueError("; ".join(problems))
 

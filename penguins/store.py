@@ -78,11 +78,12 @@ def sha256_text(text: str) -> str:
 PRESENTATION_MODULES = frozenset(
     {
         "__main__.py", "cli.py", "catalog.py", "cluster.py", "compile_cache.py", "experiments.py", "extras.py", "presets.py",
-        "sweep.py", "claims.py", "plotting.py", "reference.py", "store.py", "uncertainty.py",
+        "sweep.py", "plotting.py", "reference.py", "store.py", "uncertainty.py",
     }
 )
-# Folders of presentation only: the chapters' pages and the string tables.
-PRESENTATION_FOLDERS = ("pages/", "strings/")
+# Folders of presentation only: the claims ledger (it reads results), the chapters' pages and the
+# string tables.
+PRESENTATION_FOLDERS = ("claims/", "pages/", "strings/")
 
 
 def is_presentation(relative: str) -> bool:

@@ -32,7 +32,7 @@ from penguins.cluster import Scheduler, on_dask, scheduler_of
 from penguins.experiments import EXPERIMENTS, Experiment
 from penguins.presets import check_seed, default_seeds, search_size
 from penguins.runner import DEFAULT_ENGINE, check_engine, engine_trains, run, stored_engine_records, train_into_store
-from penguins.search import SearchRecord, preset as search_preset, run_search
+from penguins.search import SearchRecord, SearchSpec, preset as search_preset, run_search
 from penguins.spec import Spec
 from penguins.store import ResultStore, owned_name
 from penguins.training import RunRecord
@@ -274,18 +274,29 @@ def run_search_sweep(
     and Keras Tuner training Keras models, the reference)."""
     spec = search_preset(method, search_size(preset))
     seeds = _checked_seeds(default_seeds(preset) if seeds is None else seeds)
-    store = store or ResultStore()
-    calls = [delayed(_search_task)(spec, seed, variant, str(store.root), engine) for seed in seeds]
-    with stop_requested_on_sigint() as stop:
-        outcomes = _execute(calls, jobs, scheduler, f"{method} search", progress, stop)
-    return SearchSweep(
-        method=method,
-        preset=preset,
-        variant=variant,
-        seeds=seeds,
-        records=[SearchRecord.from_dict(record) for record, _ in outcomes],
-        computed=sum(not cached for _, cached in outcomes),
+    records, computed = run_search_specs(
+        [(spec, seed) for seed in seeds], variant, jobs, scheduler, store, progress, engine, f"{method} search"
     )
+    return SearchSweep(method=method, preset=preset, variant=variant, seeds=seeds, records=records, computed=computed)
+
+
+def run_search_specs(
+    pairs: list[tuple[SearchSpec, int]],
+    variant: str = "post",
+    jobs: int = 1,
+    scheduler: str | Scheduler | None = None,
+    store: ResultStore | None = None,
+    progress: bool = False,
+    engine: str = DEFAULT_ENGINE,
+    label: str = "searches",
+) -> tuple[list[SearchRecord], int]:
+    """Each (search spec, seed) of ``pairs`` through the store, in parallel: the records in order
+    and how many were computed now."""
+    store = store or ResultStore()
+    calls = [delayed(_search_task)(spec, seed, variant, str(store.root), engine) for spec, seed in pairs]
+    with stop_requested_on_sigint() as stop:
+        outcomes = _execute(calls, jobs, scheduler, label, progress, stop)
+    return [SearchRecord.from_dict(record) for record, _ in outcomes], sum(not cached for _, cached in outcomes)
 
 
 def _worker_memory_limit(engine: str) -> None:

@@ -128,6 +128,7 @@ def _train_network(spec: NetworkSpec, split: Split, seed: int, on_epoch_end: Epo
             epochs=spec.epochs,
             batch_size=spec.batch_size,
             validation_data=(x_test, split.y_test) if spec.validate_on_test else None,
+            validation_split=spec.validation_split,
             callbacks=callbacks,
             verbose=0,
         )

@@ -84,11 +84,11 @@ def test_reproduce_runs_every_section_and_search_then_claims_reads_them():
     header, *rows, total, extras = reproduced.stdout.splitlines()
     assert {line.split()[0] for line in rows} == set(EXPERIMENTS) | set(METHODS)
     assert {row.index("[") for row in rows} == {header.index("95% interval")}  # the columns line up
-    assert extras.startswith("211 more results for the chapters")
+    assert extras.startswith("216 more results for the chapters")  # 211 + the candidates and clean runs of 2 seeds + 1
     again = penguins("reproduce", "--preset", "smoke", "--seeds", "0")
     *_, total, extras = again.stdout.splitlines()
     assert total.endswith(": 0 trained now, 23 from the store")
-    assert extras.endswith(": 0 trained now, 211 from the store")
+    assert extras.endswith(": 0 trained now, 216 from the store")
     claims = penguins("claims", "--preset", "smoke", "--seeds", "0")
     assert claims.returncode == 0, claims.stderr
     assert claims.stdout.startswith("Claims ledger: preset smoke, variant post, seeds 0")

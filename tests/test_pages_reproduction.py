@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from penguins.claims import (
+    CLAIMS,
     KINDS,
     POST_RANDOM_CANDIDATES,
     POST_SOFTMAX_PARAMS,
@@ -83,8 +84,42 @@ def test_the_tuner_cannot_build_layers_of_the_posts_width() -> None:
     assert claim("tuner-summary-units").post_value not in range(low, high + 1, step)
 
 
-def test_the_ledger_has_four_kinds_of_claim() -> None:
-    assert len(KINDS) == 4  # "장부의 주장은 네 종류다"
+def test_the_ledger_has_six_kinds_of_claim_each_named_in_both_languages() -> None:
+    assert len(KINDS) == 6  # "장부의 주장은 여섯 종류다"
+    for language in LANGUAGES:
+        assert all(ReproductionPage(language).vocabulary("kinds", kind) for kind in KINDS)
+
+
+def test_every_conclusion_resting_on_an_effect_has_a_label_in_both_languages(ledger: pd.DataFrame, reproduced_store: str) -> None:
+    evidence = collect_evidence("smoke", store=reproduced_store)
+    for language in LANGUAGES:
+        page = ReproductionPage(language)
+        effects = page.effects(evidence)
+        judged = ledger[ledger["id"].isin(effects["id"])]
+        assert set(judged["verdict"]) <= {"reproduced", "within seed noise", "not reproduced"}
+        assert effects["label"].str.len().min() > 0
+        assert (effects["low"] <= effects["estimate"]).all() and (effects["estimate"] <= effects["high"]).all()
+        labels = page.words("effect-labels")
+        assert {claim.id for claim in CLAIMS if claim.kind in ("conclusion", "decision")} <= set(labels)
+
+
+def frame(verdicts: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"id": [f"c{i}" for i in range(len(verdicts))], "kind": "conclusion", "verdict": verdicts})
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_seed_count_sentence_follows_the_changes(language: str) -> None:
+    page = ReproductionPage(language)
+    one = page.seed_facts_by_count({2: frame(["reproduced"])})
+    assert one.changed == page.words("seed-summary", "one").format(counts=page.together(["10", "20", "30"]))
+    same = page.seed_facts_by_count({10: frame(["reproduced", "not reproduced"]), 20: frame(["reproduced", "not reproduced"])})
+    assert same.changed.startswith(page.words("seed-summary", "none").format(total=2)) and same.n_changed == "0"
+    turned = page.seed_facts_by_count({10: frame(["reproduced", "within seed noise"]), 20: frame(["not reproduced", "reproduced"])})
+    assert (turned.n_changed, turned.n_reversed) == ("2", "1")
+    assert turned.changed.endswith(page.words("seed-reversed", "some").format(n=1))
+    table = page.seed_changes_table({10: frame(["reproduced", "within seed noise"]), 20: frame(["not reproduced", "reproduced"])}).data
+    assert list(table.iloc[:, 0]) == ["c0", "c1"]  # (the page shows the index as its first column)
+    assert list(table.iloc[:, -1]) == [page.words("seed-changes", "changes", name) for name in ("reversed", "decided")]
 
 
 @pytest.fixture(scope="module")

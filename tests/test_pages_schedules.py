@@ -13,7 +13,6 @@ import keras
 import pytest
 
 from penguins.catalog import NAMED_RUNS
-from penguins.claims import STEP_DECAY_RATES
 from penguins.models import build_network, get_model
 from penguins.pages.ledger import post_accuracies
 from penguins.pages.schedules import (
@@ -48,7 +47,8 @@ def test_step_decay_keeps_the_posts_constants_and_the_run_passes_them() -> None:
     # the post: start = 0.2, drop = 0.5, epochs_drop = 3
     assert step_decay_defaults() == {"start": 0.2, "drop": 0.5, "epochs_drop": 3}
     assert (STEP.learning_rate, STEP.step_drop, STEP.step_every) == tuple(step_decay_defaults().values())
-    assert expected_rates(STEP) == pytest.approx(STEP_DECAY_RATES)
+    # the post's ten epochs, as its step_decay prints them: 0.2 for three epochs, then halved every three
+    assert expected_rates(STEP) == pytest.approx([0.2] * 3 + [0.1] * 3 + [0.05] * 3 + [0.025])
 
 
 def test_the_default_learning_rate_is_get_models() -> None:

@@ -21,23 +21,30 @@ from sklearn.model_selection import ParameterSampler
 from penguins import plotting
 from penguins.catalog import NAMED_RUNS
 from penguins.claims import (
+    ALPHA,
+    BIG_GAIN,
     CLAIMS,
     CONFIDENCE,
+    JUMP,
     KINDS,
     POST_RANDOM_CANDIDATES,
     POST_SOFTMAX_PARAMS,
     RANDOM_STATE_SCAN,
+    SEED_COUNTS,
     VERDICTS,
     Claim,
     Evidence,
     NotCheckable,
+    Verdict,
     claim,
+    judge,
+    verdict_changes,
     verdict_counts,
 )
 from penguins.extras import SPLIT_SCAN
 from penguins.pages import Facts, Page, tables
 from penguins.pages.ledger import post_accuracy
-from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_seeds, with_particle
+from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
 from penguins.preprocessing import FEATURES, preprocess
 from penguins.search import SearchRecord, preset as search_preset
 from penguins.training import RunRecord
@@ -46,6 +53,10 @@ SPLITS = ("train", "test")
 # The runs of the post whose accuracies the ledger holds, in the post's order.
 POST_RUNS = tuple(name for name, run in NAMED_RUNS.items() if run.in_post)
 ACCURACY_ROW = 0.36  # inches of figure height per quantity of the single-numbers figure
+# The effects figure: one panel per unit an effect is measured in, in this order.
+EFFECT_UNITS = ("points", "tau", "arcsine")
+VERDICT_MARKERS = {"reproduced": "#1b7837", "within seed noise": "#8c8c8c", "not reproduced": "#b22222"}
+FINAL_LESSON = "logistic-is-enough"  # the post's last lesson: logistic regression is enough
 
 
 def draws(state: int, n_iter: int = len(POST_RANDOM_CANDIDATES)) -> list[dict[str, Any]]:
@@ -111,6 +122,9 @@ class ReproductionPage(Page):
             verdicts_ida={verdict: with_particle(f"'{self.verdict(verdict)}'", "이다") for verdict in VERDICTS},
             unchecked=self.words("unchecked", "some" if unchecked else "none").format(n=unchecked),
             confidence=fmt_pct(CONFIDENCE, digits=0),
+            level=fmt_pct(ALPHA, digits=0),
+            margin=fmt_points(BIG_GAIN, digits=0),
+            jump=fmt_points(JUMP, digits=0),
         )
 
     def kinds_table(self, ledger: pd.DataFrame) -> Styler:
@@ -216,6 +230,130 @@ class ReproductionPage(Page):
             widest_high=fmt_pct(widest["values"].max()),
         )
 
+    # ------------------------------------------------------------------ conclusions against their margins
+
+    def effects(self, evidence: Evidence) -> pd.DataFrame:
+        """Every conclusion whose verdict rests on an effect: its label, unit, estimate, interval,
+        the region the claim allows (its margin) and the verdict, in the post's order."""
+        verdicts: dict[str, Verdict] = judge(evidence)
+        rows = []
+        for stated in CLAIMS:
+            effect = verdicts[stated.id].effect
+            if effect is None:
+                continue
+            scale = 100.0 if effect.unit == "points" else 1.0  # accuracy differences in percentage points
+            rows.append(
+                {
+                    "id": stated.id,
+                    "label": self.words("effect-labels", stated.id),
+                    "unit": effect.unit,
+                    "estimate": effect.estimate * scale,
+                    "low": effect.low * scale,
+                    "high": effect.high * scale,
+                    "margin_low": effect.margin[0] * scale,
+                    "margin_high": effect.margin[1] * scale,
+                    "confidence": effect.confidence,
+                    "verdict": verdicts[stated.id].verdict,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def effects_figure(self, evidence: Evidence) -> Figure:
+        """Each conclusion's effect (dot) with its interval (bar) against the region its claim
+        allows (shaded: the margin), coloured by the verdict; one panel per unit."""
+        rows = self.effects(evidence)
+        units = [unit for unit in EFFECT_UNITS if unit in set(rows["unit"])]
+        counts = [int((rows["unit"] == unit).sum()) for unit in units]
+        if self.language == "ko":
+            plotting.use_korean_font()
+        fig, axes = plt.subplots(
+            len(units), 1, figsize=(plotting.COLUMN_WIDTH, 0.42 * len(rows) + 1.3 * len(units)),
+            height_ratios=[count + 1.2 for count in counts], squeeze=False,
+        )
+        for ax, unit in zip(axes[:, 0], units):
+            self._effects_panel(ax, rows[rows["unit"] == unit].reset_index(drop=True), unit)
+        handles = [
+            plt.Line2D([], [], marker="o", linestyle="", color=color, label=self.verdict(verdict))
+            for verdict, color in VERDICT_MARKERS.items() if verdict in set(rows["verdict"])
+        ]
+        handles.append(plt.Rectangle((0, 0), 1, 1, color="#4c72b0", alpha=0.15, label=self.words("effect-axes", "margin")))
+        axes[0, 0].legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False, fontsize=8)
+        fig.tight_layout()
+        return fig
+
+    def _effects_panel(self, ax: Any, rows: pd.DataFrame, unit: str) -> None:
+        y = np.arange(len(rows))[::-1]
+        finite = np.concatenate([rows[["low", "high"]].to_numpy().ravel(), [0.0]])
+        left, right = float(finite.min()), float(finite.max())
+        pad = 0.08 * (right - left or 1.0)
+        left, right = left - pad, right + pad
+        for position, row in zip(y, rows.itertuples(index=False)):
+            allowed = (max(row.margin_low, left), min(row.margin_high, right))
+            if allowed[0] < allowed[1]:
+                ax.fill_betweenx([position - 0.4, position + 0.4], *allowed, color="#4c72b0", alpha=0.15, linewidth=0)
+            color = VERDICT_MARKERS.get(row.verdict, "#8c8c8c")
+            ax.plot([row.low, row.high], [position, position], color=color, linewidth=2)
+            ax.plot(row.estimate, position, "o", color=color, markersize=6)
+        ax.axvline(0, color="#555555", linewidth=0.8)
+        ax.set_xlim(left, right)
+        ax.set_yticks(y, rows["label"])
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_xlabel(self.words("effect-axes", unit))
+        ax.grid(axis="x", alpha=0.3)
+
+    def effect_facts(self, evidence: Evidence) -> Facts:
+        """How many conclusions rest on an effect, and how many of them are decided."""
+        rows = self.effects(evidence)
+        decided = rows["verdict"].isin(["reproduced", "not reproduced"])
+        return Facts(
+            n_effects=str(len(rows)),
+            n_decided=str(int(decided.sum())),
+            n_noise=str(int((rows["verdict"] == "within seed noise").sum())),
+            confidence=fmt_pct(float(rows["confidence"].iloc[0]), digits=0) if len(rows) else "",
+        )
+
+    # ------------------------------------------------------------------ how many seeds
+
+    def seed_counts_table(self, ledgers: Mapping[int, pd.DataFrame]) -> Styler:
+        """How many claims get each verdict on the first ``n`` seeds, for each ``n`` of ``ledgers``."""
+        names = self.words("seed-changes")
+        counts = sorted(ledgers)
+        frame = pd.DataFrame(
+            {names["seeds"].format(n=n): [int(k) for k in verdict_counts(ledgers[n]).values()] for n in counts},
+            index=pd.Index([self.verdict(verdict) for verdict in VERDICTS], name=names["verdict"]),
+        )
+        return self.table(frame)
+
+    def seed_changes_table(self, ledgers: Mapping[int, pd.DataFrame]) -> Styler:
+        """The claims whose verdict changes with the number of seeds: the verdict at each count and
+        how it changed (one row saying so when none does)."""
+        names = self.words("seed-changes")
+        counts = sorted(ledgers)
+        columns = [names["seeds"].format(n=n) for n in counts] + [names["change"]]
+        changes = verdict_changes(ledgers) if len(counts) > 1 else pd.DataFrame(columns=["id", "change", *counts])
+        if changes.empty:
+            frame = pd.DataFrame([["–"] * len(columns)], columns=columns, index=pd.Index([names["none"]], name=names["claim"]))
+            return self.table(frame)
+        rows = [[self.verdict(row[n]) for n in counts] + [names["changes"][row["change"]]] for _, row in changes.iterrows()]
+        return self.table(pd.DataFrame(rows, columns=columns, index=pd.Index(changes["id"].to_numpy(), name=names["claim"])))
+
+    def seed_facts_by_count(self, ledgers: Mapping[int, pd.DataFrame]) -> Facts:
+        """How many verdicts change between the fewest and the most seeds, and how many turn round."""
+        counts = sorted(ledgers)
+        changes = verdict_changes(ledgers) if len(counts) > 1 else pd.DataFrame(columns=["change"])
+        reversed_ = int((changes["change"] == "reversed").sum())
+        if len(counts) < 2:
+            changed = self.words("seed-summary", "one").format(counts=self.together([str(n) for n in SEED_COUNTS]))
+        else:
+            changed = self.words("seed-summary", "some" if len(changes) else "none").format(n=len(changes), total=len(ledgers[counts[-1]]))
+            changed += " " + self.words("seed-reversed", "some" if reversed_ else "none").format(n=reversed_)
+        return Facts(
+            counts=self.together([str(n) for n in counts]),
+            changed=changed,
+            n_changed=str(len(changes)),
+            n_reversed=str(reversed_),
+        )
+
     # ------------------------------------------------------------------ the post's seed
 
     def candidate_table(self, drawn: Sequence[Mapping[str, Any]]) -> Styler:
@@ -311,6 +449,32 @@ class ReproductionPage(Page):
             units_step=str(step),
         )
 
+    def code_facts(self, evidence: Evidence) -> Facts:
+        """What the post's code does, measured: the unseeded runs, the step-decay run's learning
+        rate, and early stopping validated on the test set against a clean validation split."""
+        unseeded = evidence.extra("unseeded-runs")
+        trained = float(unseeded["trained_equal_share"])
+        rates = evidence.extra("post-seed-runs")["step-decay"].history.get("learning_rate", [])
+        adam = float(claim("step-decay-learning-rate").post_value)
+        post = evidence.scores("overfitting", "early-stopping")
+        clean = pd.Series({record.seed: record.test_accuracy for record in evidence.extra("clean-early-stopping")})
+        held_out = claim("early-stopping-held-out").evaluate(evidence)
+        return Facts(
+            keras=str(unseeded["keras"]),
+            initial_equal=fmt_pct(float(unseeded["initial_equal_share"]), digits=0),
+            trained_equal=fmt_pct(trained, digits=0),
+            repeats=self.words("unseeded", "repeats" if trained == 1.0 else "differs"),
+            why=self.words("unseeded-why", "initial-same" if float(unseeded["initial_equal_share"]) == 1.0 else "initial-differs"),
+            first_lr=fmt_lr(float(rates[0])) if rates else "",
+            adam_lr=fmt_lr(adam),
+            lr_ratio=fmt_int(round(float(rates[0]) / adam)) if rates else "",
+            post_protocol=fmt_pct(float(post.mean())),
+            clean=fmt_pct(float(clean.mean())),
+            held_out=self.verdict(held_out.verdict),
+            validation_share=fmt_pct(NAMED_RUNS["early-stopping-clean"].spec.validation_split, digits=0),
+            held_out_ida=with_particle(f"'{self.verdict(held_out.verdict)}'", "이다"),
+        )
+
     def search_facts(self, searches: Mapping[str, SearchRecord]) -> Facts:
         """What the Keras fits of the post's random and grid searches measurably ran with."""
         records = list(searches.values())
@@ -337,6 +501,12 @@ class ReproductionPage(Page):
             label=self.words("search-label", "never" if never else "some"),
         )
 
+    def together(self, values: Sequence[str]) -> str:
+        """Several values for a sentence: "10, 20, 30" in Korean, "10, 20 and 30" in English."""
+        if self.language == "ko" or len(values) < 2:
+            return ", ".join(values)
+        return f"{', '.join(values[:-1])} {self.words('and')} {values[-1]}"
+
     def either(self, values: Sequence[str]) -> str:
         """Alternatives for a sentence: "3, 4" in Korean (read with 가운데 하나), "3 or 4" in English."""
         if self.language == "ko" or len(values) < 2:
@@ -348,7 +518,7 @@ class ReproductionPage(Page):
     def summary_facts(self, ledger: pd.DataFrame) -> Facts:
         """How many single numbers were judged and held, and the verdict on the post's final lesson."""
         single = ledger[ledger["kind"] == "single run"]["verdict"]
-        final = ledger.set_index("id").loc["network-matches-baseline", "verdict"]
+        final = ledger.set_index("id").loc[FINAL_LESSON, "verdict"]
         return Facts(
             n_checked=str(int((single != "not checkable").sum())),
             n_ok=str(int(single.isin(["reproduced", "within seed noise"]).sum())),

@@ -1,0 +1,186 @@
+"""The evidence the ledger's checks read: our per-seed records, gathered through the store.
+
+:func:`collect_evidence` runs (or reads) every experiment the claims need, the post's searches at
+the preset they are computed for, and, with the post's preprocessing, the measurements of
+:mod:`penguins.extras` (the post's seed on Keras, the Keras-measured searches, the post's candidates
+on every seed, the clean early stopping, the unseeded runs). An :class:`Evidence` hands the checks
+per-seed tables (``value``, ``seed``, scores) and records, and raises :class:`NotCheckable` with a
+reason when something a check needs is absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from penguins.claims.rules import NotCheckable, fmt
+from penguins.presets import check_preset, default_seeds
+
+SEARCH_ABSENT = "search results not computed at this preset"
+SEARCH_PRESET = "full"  # the preset at which the ledger reads the post's searches
+EXTRAS_ABSENT = "the chapters' extra measurements (penguins.extras) are taken with the post's preprocessing only"
+
+
+@dataclass
+class Evidence:
+    """Everything the checks read: per-seed tables and records of the experiments, the per-seed
+    search records when they were computed (else ``search_note`` says why not), and the extra
+    measurements (``extras``, by name) when they were gathered."""
+
+    preset: str
+    variant: str
+    seeds: tuple[int, ...]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # long: value, seed, scores
+    sweeps: dict[str, Any] = field(default_factory=dict)  # experiment -> SweepResult
+    searches: dict[str, list[Any]] = field(default_factory=dict)  # method -> SearchRecord per seed
+    search_note: str = SEARCH_ABSENT
+    extras: dict[str, Any] = field(default_factory=dict)
+    store: Any = None  # where extra measurements are read on first use (None: the default store)
+
+    @classmethod
+    def from_sweeps(cls, preset: str, variant: str, seeds: Sequence[int], sweeps: Mapping[str, Any], **rest: Any) -> "Evidence":
+        tables = {name: sweep.table().rename(columns={sweep.experiment.parameter: "value"}) for name, sweep in sweeps.items()}
+        return cls(preset, variant, tuple(seeds), tables, dict(sweeps), **rest)
+
+    def table(self, experiment: str) -> pd.DataFrame:
+        if experiment not in self.tables:
+            raise NotCheckable(f"experiment {experiment!r} was not run")
+        return self.tables[experiment]
+
+    def wide(self, experiment: str, score: str = "test_accuracy") -> pd.DataFrame:
+        """Seeds x values of one score of ``experiment``, values in the experiment's order."""
+        table = self.table(experiment)
+        wide = table.pivot_table(index="seed", columns="value", values=score, aggfunc="first", sort=False)
+        return wide[[value for value in dict.fromkeys(table["value"]) if value in wide.columns]]
+
+    def values(self, experiment: str) -> list[Any]:
+        return list(dict.fromkeys(self.table(experiment)["value"]))
+
+    def scores(self, experiment: str, value: Any, score: str = "test_accuracy") -> pd.Series:
+        """One value's per-seed ``score``, indexed by seed."""
+        table = self.table(experiment)
+        rows = table[table["value"] == value].sort_values("seed")
+        if rows.empty:
+            raise NotCheckable(f"preset {self.preset} has no {experiment} run {fmt(value)}")
+        return pd.Series(rows[score].to_numpy(dtype=float), index=rows["seed"].to_numpy(), name=score)
+
+    def records(self, experiment: str, value: Any) -> list[Any]:
+        if experiment not in self.sweeps:
+            raise NotCheckable(f"experiment {experiment!r} was not run")
+        sweep = self.sweeps[experiment]
+        if value not in sweep.values:
+            raise NotCheckable(f"preset {self.preset} has no {experiment} run {fmt(value)}")
+        return list(sweep.records[sweep.values.index(value)])
+
+    def search_records(self, method: str) -> list[Any]:
+        if not self.searches.get(method):
+            raise NotCheckable(self.search_note)
+        return self.searches[method]
+
+    def extra(self, name: str) -> Any:
+        """One measurement of :mod:`penguins.extras` (read from the store on first use)."""
+        if name not in self.extras:
+            if self.variant != "post":
+                raise NotCheckable(f"{name}: {EXTRAS_ABSENT}")
+            measured = EXTRAS[name](self.preset, self.store)
+            if name in PER_SEED_EXTRAS:  # one record a seed of the preset: keep this evidence's seeds
+                measured = [record for record in measured if record.seed in self.seeds]
+            self.extras[name] = measured
+        return self.extras[name]
+
+    def missing(self, experiment: str, needs: str, missing: str) -> NotCheckable:
+        """The reason a conclusion cannot be checked: what it needs, what the preset has."""
+        return NotCheckable(
+            f"needs {needs}; preset {self.preset} has {experiment} values {fmt(self.values(experiment))} (missing: {missing})"
+        )
+
+
+def collect_evidence(
+    preset: str = "full",
+    seeds: Sequence[int] | None = None,
+    variant: str = "post",
+    store: Any = None,
+    jobs: int = 1,
+    experiments: Sequence[str] = (),
+    methods: Sequence[str] = (),
+    searches: bool = True,
+    extras: bool = True,
+) -> Evidence:
+    """Run (or read from the store) every experiment in ``experiments``, at preset ``full`` the
+    searches in ``methods`` (one per seed) unless ``searches`` is False, and with the post's
+    preprocessing the extra measurements unless ``extras`` is False."""
+    from penguins.store import ResultStore
+    from penguins.sweep import run_experiment
+
+    check_preset(preset)
+    seeds = tuple(default_seeds(preset) if seeds is None else seeds)
+    if not seeds:
+        raise ValueError("the ledger needs at least one seed")
+    store = store if isinstance(store, ResultStore) else ResultStore(store)
+    sweeps = {name: run_experiment(name, preset, seeds, variant, jobs=jobs, store=store) for name in experiments}
+    records, note = _run_searches(list(methods), preset, seeds, variant, store, jobs, searches)
+    evidence = Evidence.from_sweeps(preset, variant, seeds, sweeps, searches=records, search_note=note, store=store)
+    if extras and variant == "post":
+        for name in EXTRAS:
+            evidence.extra(name)
+    return evidence
+
+
+def _run_searches(methods, preset, seeds, variant, store, jobs, wanted) -> tuple[dict[str, list[Any]], str]:
+    if not methods:
+        return {}, SEARCH_ABSENT
+    if not wanted:
+        return {}, f"{SEARCH_ABSENT} (searches were turned off)"
+    if preset != SEARCH_PRESET:
+        return {}, f"{SEARCH_ABSENT} (preset {preset}; the post's searches run at preset {SEARCH_PRESET})"
+    from penguins.sweep import run_search_sweep
+
+    sweeps = {method: run_search_sweep(method, preset, seeds, variant, jobs=jobs, store=store) for method in methods}
+    return {method: sweep.records for method, sweep in sweeps.items()}, SEARCH_ABSENT
+
+
+# The measurements of penguins.extras the checks read, by name: each a function (preset, store) -> value.
+# (penguins.extras imports the sweeps; importing it here, at first use, keeps this package light.)
+
+
+def _post_seed_runs(preset: str, store: Any) -> Any:
+    from penguins import extras
+
+    return extras.post_seed_runs(store)[0]
+
+
+def _keras_searches(preset: str, store: Any) -> Any:
+    from penguins import extras
+
+    return extras.keras_measured_searches(preset, store)[0]
+
+
+def _post_candidate_searches(preset: str, store: Any) -> Any:
+    from penguins import extras
+
+    return extras.post_candidate_searches(preset, store)[0]
+
+
+def _clean_early_stopping(preset: str, store: Any) -> Any:
+    from penguins import extras
+
+    return extras.clean_early_stopping(preset, store)[0]
+
+
+def _unseeded_runs(preset: str, store: Any) -> Any:
+    from penguins import extras
+
+    return extras.unseeded_runs(store)[0]
+
+
+EXTRAS = {
+    "post-seed-runs": _post_seed_runs,
+    "keras-searches": _keras_searches,
+    "post-candidate-searches": _post_candidate_searches,
+    "clean-early-stopping": _clean_early_stopping,
+    "unseeded-runs": _unseeded_runs,
+}
+PER_SEED_EXTRAS = {"post-candidate-searches", "clean-early-stopping"}  # lists of records, one a seed
