@@ -22,36 +22,21 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from penguins.strings import check_language, words
+# The reader's words for columns, units and species live in penguins.strings (no figure needs to be
+# drawn to name a column); they stay importable from here, where the figures use them.
+from penguins.strings import UNITS, check_language, label, species_name, term, words  # noqa: F401
 
 KOREAN_FONT = "NanumGothic"
 # The widest a figure may be, in inches at the pages' 96 dpi: the text column of a page is about
 # 780 pixels wide at a 1280-pixel window, and a wider picture is cut off at its right edge.
 COLUMN_WIDTH = 7.5
 
-UNITS = {"bill_length_mm": "mm", "bill_depth_mm": "mm", "flipper_length_mm": "mm", "body_mass_g": "g"}
 SPECIES_ORDER = ("Adelie", "Chinstrap", "Gentoo")
 # The palmerpenguins figures' colours (R's darkorange, purple and cyan4), used by every figure.
 SPECIES_COLORS = {"Adelie": "#FF8C00", "Chinstrap": "#A020F0", "Gentoo": "#008B8B"}
 MEASUREMENTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
 
 _registered_fonts: set[Path] = set()
-
-
-def term(name: str, language: str) -> str:
-    """The reader's word for a column name (``bill_length_mm`` -> "부리 길이"); other names unchanged."""
-    return words(language, "terms").get(name, name)
-
-
-def label(name: str, language: str) -> str:
-    """An axis label: the reader's word and the unit (``bill_length_mm`` -> "부리 길이 (mm)")."""
-    unit = UNITS.get(name)
-    return f"{term(name, language)} ({unit})" if unit else term(name, language)
-
-
-def species_name(name: str, language: str) -> str:
-    """A species in the page's language ("Chinstrap" -> "턱끈")."""
-    return words(language, "species", name)
 
 
 def korean_font_files() -> list[Path]:

@@ -1,0 +1,38 @@
+"""Pages are cheap: a chapter's helpers load the heavy libraries only where the page needs them.
+
+Each page runs in a kernel of its own, once per language, so every import a page does not need
+is paid twice per build. Each check imports a page module in a fresh interpreter and looks at
+what it loaded.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_python
+
+HEAVY = ("tensorflow", "keras", "jax", "seaborn", "matplotlib", "plotly")
+# Pages that draw no matplotlib figure: none of the heavy libraries.
+DRAWS_NOTHING = {"index": "IndexPage"}
+# Pages that draw figures but build no Keras model: no TensorFlow, Keras or JAX.
+NO_KERAS = ("baseline", "conclusion", "data", "methodology", "reproduction")
+
+
+def loaded_after(code: str) -> set[str]:
+    """The heavy libraries in ``sys.modules`` after ``code`` ran in a fresh interpreter."""
+    done = run_python(f"{code}\nimport sys, json\nprint(json.dumps([name for name in {HEAVY!r} if name in sys.modules]))")
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("chapter", sorted(DRAWS_NOTHING))
+def test_a_page_that_draws_nothing_loads_no_heavy_library(chapter: str) -> None:
+    page = DRAWS_NOTHING[chapter]
+    assert loaded_after(f"from penguins.pages.{chapter} import {page}\n{page}('ko'); {page}('en')") == set()
+
+
+@pytest.mark.parametrize("chapter", NO_KERAS)
+def test_a_page_without_a_keras_model_loads_no_tensorflow(chapter: str) -> None:
+    assert not loaded_after(f"import penguins.pages.{chapter}") & {"tensorflow", "keras", "jax"}
