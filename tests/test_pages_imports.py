@@ -15,7 +15,7 @@ from conftest import run_python
 
 HEAVY = ("tensorflow", "keras", "jax", "seaborn", "matplotlib", "plotly")
 # Pages that draw no matplotlib figure: none of the heavy libraries.
-DRAWS_NOTHING = {"index": "IndexPage"}
+DRAWS_NOTHING = {"index": "IndexPage", "explorer": "ExplorerPage"}
 # Pages that draw figures but build no Keras model: no TensorFlow, Keras or JAX.
 NO_KERAS = ("baseline", "conclusion", "data", "methodology", "reproduction")
 
