@@ -17,7 +17,6 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -37,6 +36,23 @@ SPECIES_COLORS = {"Adelie": "#FF8C00", "Chinstrap": "#A020F0", "Gentoo": "#008B8
 MEASUREMENTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
 
 _registered_fonts: set[Path] = set()
+
+# seaborn's look, ``sns.set_theme(style="whitegrid")`` (seaborn 0.13: the "notebook" context at font
+# scale 1, the "deep" palette), as the matplotlib settings it makes, so that a page that draws no
+# seaborn plot need not import seaborn (about 1.5 s per page, per language). seaborn also sets
+# ``image.cmap`` to its own "rocket", which only exists once seaborn is imported; no figure here
+# uses the default colour map. tests/test_plotting.py checks these against seaborn's own.
+DEEP = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd")
+THEME: dict[str, object] = {
+    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True, "axes.labelcolor": ".15",
+    "axes.labelsize": 12.0, "axes.linewidth": 1.25, "axes.titlesize": 12.0,
+    "font.family": ["sans-serif"], "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "font.size": 12.0, "grid.color": ".8", "grid.linewidth": 1.0, "legend.fontsize": 11.0, "legend.title_fontsize": 12.0,
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "text.color": ".15",
+    "xtick.bottom": False, "xtick.color": ".15", "xtick.labelsize": 11.0, "xtick.major.size": 6.0, "xtick.major.width": 1.25,
+    "xtick.minor.size": 4.0, "xtick.minor.width": 1.0, "ytick.color": ".15", "ytick.labelsize": 11.0, "ytick.left": False,
+    "ytick.major.size": 6.0, "ytick.major.width": 1.25, "ytick.minor.size": 4.0, "ytick.minor.width": 1.0,
+}
 
 
 def korean_font_files() -> list[Path]:
@@ -68,9 +84,10 @@ def use_korean_font() -> str:
 def set_style(language: str) -> None:
     """The chapters' look: seaborn's white grid, with a Korean font on Korean pages."""
     check_language(language)
-    sns.set_theme(style="whitegrid")
+    mpl.rcParams.update(THEME)
+    mpl.rcParams["axes.prop_cycle"] = mpl.cycler(color=DEEP)
     if language == "ko":
-        use_korean_font()  # after set_theme, which resets the font settings
+        use_korean_font()  # after the theme, which resets the font settings
 
 
 def _ensure_font(language: str) -> None:
@@ -91,6 +108,7 @@ def bill_scatter(penguins: pd.DataFrame, language: str) -> Figure:
 
     The figure the post borrowed from the palmerpenguins documentation, drawn from our data.
     """
+    import seaborn as sns  # only the figures that are seaborn's load it
     _ensure_font(language)
     data = _species_in(penguins, language)
     order = [species_name(species, language) for species in SPECIES_ORDER]
@@ -131,6 +149,7 @@ def pair_plot(penguins: pd.DataFrame, language: str) -> Figure:
 
     The post showed seaborn's introduction figure, ``sns.pairplot(penguins, hue="species")``.
     """
+    import seaborn as sns  # only the figures that are seaborn's load it
     _ensure_font(language)
     columns = {name: label(name, language) for name in ("species", *MEASUREMENTS)}
     data = _species_in(penguins, language)[list(columns)].rename(columns=columns)
@@ -175,6 +194,7 @@ def plot_confusion_matrix(matrix, language: str, ax: Axes | None = None, title: 
     ``matrix`` is a 3 x 3 table of counts (``RunRecord.confusion_matrix``) in the model's class
     order, Adelie, Gentoo, Chinstrap; the species are labelled in the page's language.
     """
+    import seaborn as sns  # only the figures that are seaborn's load it
     _ensure_font(language)
     counts = np.asarray(matrix, dtype=int)
     if counts.shape != (len(CLASS_ORDER), len(CLASS_ORDER)):
