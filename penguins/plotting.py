@@ -521,3 +521,32 @@ def plot_seed_values(
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False)
     fig.tight_layout()
     return fig
+
+
+# --- timings ---
+
+LANGUAGE_COLORS = ("#1f4e79", "#d95f02")  # the Korean and the English page
+
+
+def plot_page_times(seconds: pd.DataFrame, language: str, target: float | None = None, target_label: str | None = None) -> Figure:
+    """Each page's execution time per language, as horizontal bars, top to bottom in row order.
+
+    ``seconds`` has one row per page (its index: the page's name in the reader's words) and one
+    column per language (named in the reader's words). ``target`` draws a dashed vertical line at
+    that many seconds, labelled ``target_label`` in the legend.
+    """
+    _ensure_font(language)
+    fig, ax = _axes(None, (7, 0.42 * len(seconds) + 1.3))
+    y = np.arange(len(seconds))[::-1]
+    height = 0.8 / max(1, len(seconds.columns))
+    for index, (column, color) in enumerate(zip(seconds.columns, LANGUAGE_COLORS)):
+        ax.barh(y + 0.4 - height * (index + 0.5), seconds[column].to_numpy(dtype=float), height=height, color=color, label=column)
+    if target is not None:
+        ax.axvline(target, color=REFERENCE_COLOR, linestyle="--", linewidth=1.2, label=target_label)
+    ax.set_yticks(y, seconds.index.tolist())
+    ax.set_ylim(-0.6, len(seconds) - 0.4)
+    ax.set_xlabel(term("execution_seconds", language))
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False)
+    fig.tight_layout()
+    return fig

@@ -17,7 +17,16 @@ HEAVY = ("tensorflow", "keras", "jax", "seaborn", "matplotlib", "plotly")
 # Pages that draw no matplotlib figure: none of the heavy libraries.
 DRAWS_NOTHING = {"index": "IndexPage", "explorer": "ExplorerPage"}
 # Pages that draw figures but build no Keras model: no TensorFlow, Keras or JAX.
-NO_KERAS = ("baseline", "conclusion", "data", "methodology", "reproduction")
+NO_KERAS = ("baseline", "conclusion", "data", "methodology", "reproduction", "timings")
+
+
+# Pages whose figures are plain matplotlib: no seaborn (its white-grid look is plotting.THEME).
+NO_SEABORN = ("conclusion", "experiments", "methodology", "overfitting", "reproduction", "schedules", "timings")
+
+
+def page_class(chapter: str) -> str:
+    """``penguins.pages.<chapter>``'s page: ``ExperimentsPage`` for ``experiments``."""
+    return f"{chapter.capitalize()}Page"
 
 
 def loaded_after(code: str) -> set[str]:
@@ -36,3 +45,9 @@ def test_a_page_that_draws_nothing_loads_no_heavy_library(chapter: str) -> None:
 @pytest.mark.parametrize("chapter", NO_KERAS)
 def test_a_page_without_a_keras_model_loads_no_tensorflow(chapter: str) -> None:
     assert not loaded_after(f"import penguins.pages.{chapter}") & {"tensorflow", "keras", "jax"}
+
+
+@pytest.mark.parametrize("chapter", NO_SEABORN)
+def test_a_page_of_matplotlib_figures_loads_no_seaborn(chapter: str) -> None:
+    page = page_class(chapter)
+    assert "seaborn" not in loaded_after(f"from penguins.pages.{chapter} import {page}\n{page}('ko'); {page}('en')")
