@@ -4,6 +4,7 @@ Both commands create ``.venv`` (once), install the pinned requirements and the p
 (again only when a requirements file changed), then do their job inside it. ``site`` renders with
 the Quarto on the PATH; without one it installs ``quarto-cli`` (PyPI's package that downloads
 Quarto) into ``.venv``, and if that fails it says how to get Quarto, after computing the results.
+``python tasks.py setup`` does the set-up alone (``benchmarks/site.py`` times it as a stage of the site).
 """
 
 from __future__ import annotations
@@ -146,11 +147,14 @@ def main() -> None:
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
     site_parser = commands.add_parser("site", help="set up .venv, compute the results and render both languages")
     site_parser.add_argument("--preset", default="full", help="experiment preset: full (default) or a quicker one for previews")
+    commands.add_parser("setup", help="only create .venv, or bring it up to date with the requirements")
     commands.add_parser("assemble", help="after rendering both profiles: root language chooser, landing pages, notebooks")
     args = parser.parse_args()
     try:
         if args.command == "test":
             test(args.pytest_args)
+        elif args.command == "setup":
+            set_up()
         elif args.command == "assemble":
             assemble()
         else:

@@ -8,12 +8,14 @@ anything else (the store, the scheduler, the data, a bug) with 1, and Ctrl-C wit
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
 import signal
 import sys
 import threading
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn, Sequence
 
@@ -161,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     variants = commands.add_parser("variants", help="post vs leak-free preprocessing, per section", description="Run every experiment with both preprocessings (through the store) and print, per point, the mean test accuracy of each and the per-seed difference.")
     _add_sweep_options(variants, variant=False)
+    for timed in (sweep, reproduce, variants):
+        timed.add_argument("--timings", metavar="FILE", help="append one JSON line per section to FILE: its name, wall time in seconds and results (benchmarks/site.py reads it)")
 
     check = commands.add_parser("check", help="the reproduce gate: compare with the committed reference", description="Recompute a preset through the store and compare it with reference/<preset>.json: exact where the value is deterministic, within a tolerance from the seed spread elsewhere. Exits 1 when anything moved.")
     check.add_argument("--preset", choices=PRESETS, default="smoke", help="which reference (default: smoke)")
@@ -309,6 +313,30 @@ def _list() -> int:
     return 0
 
 
+class _SectionTimes:
+    """``--timings FILE``: one JSON line per section a command computes, appended as the section
+    ends: the command, the section, its wall time in seconds, how many results it holds and how
+    many of them were trained now (``null`` where the command does not count them)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.path = getattr(args, "timings", None)
+        self.command = args.command
+        self.started = time.perf_counter()
+
+    def restart(self) -> None:
+        """Start the clock of the next section."""
+        self.started = time.perf_counter()
+
+    def record(self, section: str, results: int | None = None, trained: int | None = None) -> None:
+        """The section that ends now, timed since the last :meth:`restart`; then restart."""
+        seconds = time.perf_counter() - self.started
+        if self.path is not None:
+            line = {"command": self.command, "section": section, "seconds": round(seconds, 3), "results": results, "trained": trained}
+            with open(self.path, "a", encoding="utf-8") as file:
+                file.write(json.dumps(line) + "\n")
+        self.restart()
+
+
 def _sweep(names: list[str], methods: list[str], args: argparse.Namespace) -> int:
     from penguins.sweep import run_experiment, run_search_sweep, summarise
 
@@ -316,14 +344,17 @@ def _sweep(names: list[str], methods: list[str], args: argparse.Namespace) -> in
     options = dict(preset=args.preset, seeds=args.seeds, variant=args.variant, jobs=args.jobs, scheduler=_scheduler(args), store=store, progress=True)
     rows = []
     computed = total = 0
+    times = _SectionTimes(args)
     for name in names:
         result = run_experiment(name, **options, engine=args.engine)
+        times.record(name, len(result.values) * len(result.seeds), result.computed)
         computed += result.computed
         total += len(result.values) * len(result.seeds)
         for row in result.summary().itertuples(index=False):
             rows.append((name, str(row[0]), row.n_seeds, row.mean, row.std, row.ci_low, row.ci_high))
     for method in methods:
         searched = run_search_sweep(method, **options, engine=args.engine)
+        times.record(f"{method}-search", len(searched.seeds), searched.computed)
         computed += searched.computed
         total += len(searched.seeds)
         table = searched.table().assign(search=f"{method} (refit)")
@@ -341,9 +372,13 @@ def _extras(args: argparse.Namespace) -> int:
     """What the chapters measure beyond the post's sections (penguins.extras), for the post's preprocessing."""
     if args.variant != "post":
         return 0
-    from penguins.extras import compute_all
+    from penguins.extras import compute_parts
 
-    total, computed = compute_all(args.preset, _open_store(args), jobs=args.jobs, progress=True, scheduler=_scheduler(args))
+    total = computed = 0
+    times = _SectionTimes(args)
+    for part, results, trained in compute_parts(args.preset, _open_store(args), jobs=args.jobs, progress=True, scheduler=_scheduler(args)):
+        times.record(part, results, trained)
+        total, computed = total + results, computed + trained
     print(f"{total} more results for the chapters (the post's seed, logistic splits, Keras-measured searches, "
           f"the post's candidates, clean early stopping, unseeded runs): "
           f"{computed} trained now, {total - computed} from the store")
@@ -373,8 +408,10 @@ def _variants(args: argparse.Namespace) -> int:
 
     store = _open_store(args)
     print(f"{'experiment':<15} {'point':<15} {'post':>7} {'leak-free':>9} {'difference':>10}  95% interval")
+    times = _SectionTimes(args)
     for name in EXPERIMENTS:
         comparison = compare_variants(name, args.preset, args.seeds, store=store, jobs=args.jobs, scheduler=_scheduler(args))
+        times.record(name)
         for row in comparison.itertuples(index=False):
             print(
                 f"{name:<15} {str(row[0]):<15} {row.test_accuracy_post:>7.3f} {row.test_accuracy_leak_free:>9.3f} "

@@ -20,6 +20,7 @@ computes it too, so that rendering a page only reads the store:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 
 from penguins.catalog import NAMED_RUNS
@@ -34,6 +35,8 @@ from penguins.training import RunRecord
 SPLIT_SCAN = 200  # splits on which logistic regression is compared with the post's baseline
 MEASURED_METHODS = ("random", "grid")
 MEASURED_SIZE = "smoke"  # its searched epochs and batch sizes differ from what the post's call passes to fit
+# The measurements, in the order compute_parts makes them.
+PARTS = ("post-seed", "logistic-splits", "keras-measured-searches", "post-candidates", "clean-early-stopping", "unseeded-runs")
 
 
 @cache
@@ -171,17 +174,30 @@ def _measure_unseeded_runs() -> dict[str, object]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def compute_parts(
+    preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
+) -> Iterator[tuple[str, int, int]]:
+    """Each measurement of this module for ``preset`` in turn: once it is done, its name (one of
+    :data:`PARTS`), how many results it holds and how many were trained now. With ``scheduler``
+    the runs go to that Dask cluster; the two Keras-measured searches run here."""
+    store = store or ResultStore()
+    post_runs, trained = post_seed_runs(store, jobs, progress, scheduler)
+    yield PARTS[0], len(post_runs), trained
+    scan, trained = logistic_split_scan(store, jobs, progress, scheduler)
+    yield PARTS[1], len(scan), trained
+    searches, trained = keras_measured_searches(preset, store)
+    yield PARTS[2], len(searches), trained
+    candidates, trained = post_candidate_searches(preset, store, jobs, progress, scheduler)
+    yield PARTS[3], len(candidates), trained
+    clean, trained = clean_early_stopping(preset, store, jobs, progress, scheduler)
+    yield PARTS[4], len(clean), trained
+    _, cached = unseeded_runs(store)
+    yield PARTS[5], 1, int(not cached)
+
+
 def compute_all(
     preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
 ) -> tuple[int, int]:
-    """Every measurement of this module for ``preset``: (how many results, how many trained now).
-    With ``scheduler`` the runs go to that Dask cluster; the two Keras-measured searches run here."""
-    store = store or ResultStore()
-    post_runs, trained_post = post_seed_runs(store, jobs, progress, scheduler)
-    scan, trained_scan = logistic_split_scan(store, jobs, progress, scheduler)
-    searches, trained_searches = keras_measured_searches(preset, store)
-    candidates, trained_candidates = post_candidate_searches(preset, store, jobs, progress, scheduler)
-    clean, trained_clean = clean_early_stopping(preset, store, jobs, progress, scheduler)
-    _, cached_unseeded = unseeded_runs(store)
-    total = len(post_runs) + len(scan) + len(searches) + len(candidates) + len(clean) + 1
-    return total, trained_post + trained_scan + trained_searches + trained_candidates + trained_clean + (not cached_unseeded)
+    """Every measurement of this module for ``preset``: (how many results, how many trained now)."""
+    parts = list(compute_parts(preset, store, jobs, progress, scheduler))
+    return sum(total for _, total, _ in parts), sum(trained for _, _, trained in parts)

@@ -17,19 +17,19 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from penguins.strings import check_language, words
+# The reader's words for columns, units and species live in penguins.strings (no figure needs to be
+# drawn to name a column); they stay importable from here, where the figures use them.
+from penguins.strings import UNITS, check_language, label, species_name, term, words  # noqa: F401
 
 KOREAN_FONT = "NanumGothic"
 # The widest a figure may be, in inches at the pages' 96 dpi: the text column of a page is about
 # 780 pixels wide at a 1280-pixel window, and a wider picture is cut off at its right edge.
 COLUMN_WIDTH = 7.5
 
-UNITS = {"bill_length_mm": "mm", "bill_depth_mm": "mm", "flipper_length_mm": "mm", "body_mass_g": "g"}
 SPECIES_ORDER = ("Adelie", "Chinstrap", "Gentoo")
 # The palmerpenguins figures' colours (R's darkorange, purple and cyan4), used by every figure.
 SPECIES_COLORS = {"Adelie": "#FF8C00", "Chinstrap": "#A020F0", "Gentoo": "#008B8B"}
@@ -37,21 +37,22 @@ MEASUREMENTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_ma
 
 _registered_fonts: set[Path] = set()
 
-
-def term(name: str, language: str) -> str:
-    """The reader's word for a column name (``bill_length_mm`` -> "부리 길이"); other names unchanged."""
-    return words(language, "terms").get(name, name)
-
-
-def label(name: str, language: str) -> str:
-    """An axis label: the reader's word and the unit (``bill_length_mm`` -> "부리 길이 (mm)")."""
-    unit = UNITS.get(name)
-    return f"{term(name, language)} ({unit})" if unit else term(name, language)
-
-
-def species_name(name: str, language: str) -> str:
-    """A species in the page's language ("Chinstrap" -> "턱끈")."""
-    return words(language, "species", name)
+# seaborn's look, ``sns.set_theme(style="whitegrid")`` (seaborn 0.13: the "notebook" context at font
+# scale 1, the "deep" palette), as the matplotlib settings it makes, so that a page that draws no
+# seaborn plot need not import seaborn (about 1.5 s per page, per language). seaborn also sets
+# ``image.cmap`` to its own "rocket", which only exists once seaborn is imported; no figure here
+# uses the default colour map. tests/test_plotting.py checks these against seaborn's own.
+DEEP = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd")
+THEME: dict[str, object] = {
+    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True, "axes.labelcolor": ".15",
+    "axes.labelsize": 12.0, "axes.linewidth": 1.25, "axes.titlesize": 12.0,
+    "font.family": ["sans-serif"], "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "font.size": 12.0, "grid.color": ".8", "grid.linewidth": 1.0, "legend.fontsize": 11.0, "legend.title_fontsize": 12.0,
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "text.color": ".15",
+    "xtick.bottom": False, "xtick.color": ".15", "xtick.labelsize": 11.0, "xtick.major.size": 6.0, "xtick.major.width": 1.25,
+    "xtick.minor.size": 4.0, "xtick.minor.width": 1.0, "ytick.color": ".15", "ytick.labelsize": 11.0, "ytick.left": False,
+    "ytick.major.size": 6.0, "ytick.major.width": 1.25, "ytick.minor.size": 4.0, "ytick.minor.width": 1.0,
+}
 
 
 def korean_font_files() -> list[Path]:
@@ -83,9 +84,10 @@ def use_korean_font() -> str:
 def set_style(language: str) -> None:
     """The chapters' look: seaborn's white grid, with a Korean font on Korean pages."""
     check_language(language)
-    sns.set_theme(style="whitegrid")
+    mpl.rcParams.update(THEME)
+    mpl.rcParams["axes.prop_cycle"] = mpl.cycler(color=DEEP)
     if language == "ko":
-        use_korean_font()  # after set_theme, which resets the font settings
+        use_korean_font()  # after the theme, which resets the font settings
 
 
 def _ensure_font(language: str) -> None:
@@ -106,6 +108,7 @@ def bill_scatter(penguins: pd.DataFrame, language: str) -> Figure:
 
     The figure the post borrowed from the palmerpenguins documentation, drawn from our data.
     """
+    import seaborn as sns  # only the figures that are seaborn's load it
     _ensure_font(language)
     data = _species_in(penguins, language)
     order = [species_name(species, language) for species in SPECIES_ORDER]
@@ -146,6 +149,7 @@ def pair_plot(penguins: pd.DataFrame, language: str) -> Figure:
 
     The post showed seaborn's introduction figure, ``sns.pairplot(penguins, hue="species")``.
     """
+    import seaborn as sns  # only the figures that are seaborn's load it
     _ensure_font(language)
     columns = {name: label(name, language) for name in ("species", *MEASUREMENTS)}
     data = _species_in(penguins, language)[list(columns)].rename(columns=columns)
@@ -190,6 +194,7 @@ def plot_confusion_matrix(matrix, language: str, ax: Axes | None = None, title: 
     ``matrix`` is a 3 x 3 table of counts (``RunRecord.confusion_matrix``) in the model's class
     order, Adelie, Gentoo, Chinstrap; the species are labelled in the page's language.
     """
+    import seaborn as sns  # only the figures that are seaborn's load it
     _ensure_font(language)
     counts = np.asarray(matrix, dtype=int)
     if counts.shape != (len(CLASS_ORDER), len(CLASS_ORDER)):
@@ -514,5 +519,34 @@ def plot_seed_values(
     if legend and any(labelled.values()):
         # above the rows, never over a point (with few rows "best" still covers some)
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+# --- timings ---
+
+LANGUAGE_COLORS = ("#1f4e79", "#d95f02")  # the Korean and the English page
+
+
+def plot_page_times(seconds: pd.DataFrame, language: str, target: float | None = None, target_label: str | None = None) -> Figure:
+    """Each page's execution time per language, as horizontal bars, top to bottom in row order.
+
+    ``seconds`` has one row per page (its index: the page's name in the reader's words) and one
+    column per language (named in the reader's words). ``target`` draws a dashed vertical line at
+    that many seconds, labelled ``target_label`` in the legend.
+    """
+    _ensure_font(language)
+    fig, ax = _axes(None, (7, 0.42 * len(seconds) + 1.3))
+    y = np.arange(len(seconds))[::-1]
+    height = 0.8 / max(1, len(seconds.columns))
+    for index, (column, color) in enumerate(zip(seconds.columns, LANGUAGE_COLORS)):
+        ax.barh(y + 0.4 - height * (index + 0.5), seconds[column].to_numpy(dtype=float), height=height, color=color, label=column)
+    if target is not None:
+        ax.axvline(target, color=REFERENCE_COLOR, linestyle="--", linewidth=1.2, label=target_label)
+    ax.set_yticks(y, seconds.index.tolist())
+    ax.set_ylim(-0.6, len(seconds) - 0.4)
+    ax.set_xlabel(term("execution_seconds", language))
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False)
     fig.tight_layout()
     return fig

@@ -267,6 +267,7 @@ ALLOWED_NUMBERS: dict[str, dict[str, str]] = {
     "overfitting": {"0": "zero in definitions: L1 sets weights to exactly 0, dropout outputs to 0; an interval above 0"},
     "schedules": {"0": "Keras numbers epochs from 0 (a convention, not a result)"},
     "methodology": {"0": "a confidence interval that excludes 0, i.e. no difference (a definition, not a result)"},
+    "explorer": {"1": "the post's experiment number: 실험 1, experiment 1 (a name, not a result)"},
 }
 
 NUMBER = re.compile(r"(?<![A-Za-z_\d.])\d+(?:[.,]\d+)*")

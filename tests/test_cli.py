@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -73,8 +74,9 @@ def test_run_trains_once_then_reads_the_store(tmp_path):
     assert first.stdout.splitlines()[1:] == second.stdout.splitlines()[1:]
 
 
-def test_reproduce_runs_every_section_and_search_then_claims_reads_them():
+def test_reproduce_runs_every_section_and_search_then_claims_reads_them(tmp_path):
     from penguins.experiments import EXPERIMENTS
+    from penguins.extras import PARTS
     from penguins.search import METHODS
 
     # one seed keeps it short; the session store shares these runs with the other tests
@@ -85,21 +87,29 @@ def test_reproduce_runs_every_section_and_search_then_claims_reads_them():
     assert {line.split()[0] for line in rows} == set(EXPERIMENTS) | set(METHODS)
     assert {row.index("[") for row in rows} == {header.index("95% interval")}  # the columns line up
     assert extras.startswith("216 more results for the chapters")  # 211 + the candidates and clean runs of 2 seeds + 1
-    again = penguins("reproduce", "--preset", "smoke", "--seeds", "0")
+    timings = tmp_path / "timings.jsonl"
+    again = penguins("reproduce", "--preset", "smoke", "--seeds", "0", "--timings", str(timings))
     *_, total, extras = again.stdout.splitlines()
     assert total.endswith(": 0 trained now, 23 from the store")
     assert extras.endswith(": 0 trained now, 216 from the store")
+    # --timings: one line per section, in the order the command runs them, timed and counted
+    sections = [json.loads(line) for line in timings.read_text().splitlines()]
+    assert [line["section"] for line in sections] == [*EXPERIMENTS, *(f"{method}-search" for method in METHODS), *PARTS]
+    assert {line["command"] for line in sections} == {"reproduce"} and all(line["seconds"] >= 0 for line in sections)
+    assert sum(line["results"] for line in sections) == 23 + 216 and {line["trained"] for line in sections} == {0}
     claims = penguins("claims", "--preset", "smoke", "--seeds", "0")
     assert claims.returncode == 0, claims.stderr
     assert claims.stdout.startswith("Claims ledger: preset smoke, variant post, seeds 0")
     assert "input-features" in claims.stdout and "not reproduced" in claims.stdout
 
 
-def test_variants_prints_post_against_leak_free_per_section():
+def test_variants_prints_post_against_leak_free_per_section(tmp_path):
     from penguins.experiments import EXPERIMENTS
 
-    compared = penguins("variants", "--preset", "smoke", "--seeds", "0", timeout=900)
+    timings = tmp_path / "timings.jsonl"
+    compared = penguins("variants", "--preset", "smoke", "--seeds", "0", "--timings", str(timings), timeout=900)
     assert compared.returncode == 0, compared.stderr
+    assert [json.loads(line)["section"] for line in timings.read_text().splitlines()] == list(EXPERIMENTS)
     lines = compared.stdout.splitlines()
     assert lines[0].split()[:4] == ["experiment", "point", "post", "leak-free"]
     assert {line.split()[0] for line in lines[1:]} == set(EXPERIMENTS)

@@ -43,3 +43,24 @@ def test_side_by_side_confusion_matrices_fit_the_column() -> None:
     figure = plotting.plot_confusion_matrices({"a": matrix, "b": matrix, "c": matrix}, "ko")
     assert saved_width(figure) <= MAX_PIXELS
     assert figure.axes[0].get_ylabel() == plotting.term("true", "ko") and figure.axes[1].get_ylabel() == ""
+
+
+def rc_after(style) -> dict:
+    """matplotlib's settings after ``style()`` from matplotlib's defaults (restored afterwards)."""
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        style()
+        return dict(matplotlib.rcParams)
+
+
+def test_the_chapters_look_is_seaborns_white_grid_without_importing_seaborn() -> None:
+    import seaborn as sns
+    from matplotlib.colors import to_rgb
+
+    theirs = rc_after(lambda: sns.set_theme(style="whitegrid"))
+    ours = rc_after(lambda: plotting.set_style("en"))
+    # seaborn's own colour map "rocket" exists only where seaborn is imported; no figure uses it
+    differ = {name for name in theirs if name != "axes.prop_cycle" and theirs[name] != ours[name]}
+    assert differ == {"image.cmap"}
+    colors = [[part for entry in rc["axes.prop_cycle"] for part in to_rgb(entry["color"])] for rc in (theirs, ours)]
+    assert colors[0] == pytest.approx(colors[1], abs=1 / 255)

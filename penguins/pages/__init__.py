@@ -18,9 +18,8 @@ from typing import Any, ClassVar
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from penguins import plotting
 from penguins.pages import tables
-from penguins.strings import check_language, words
+from penguins.strings import check_language, term, words
 
 
 class Facts(SimpleNamespace):
@@ -34,14 +33,19 @@ class Page:
     """A chapter's helpers in one language: its words, tables shown the page's way, the figures' style.
 
     Subclasses set :attr:`chapter`, the key of the chapter's section of the string table.
-    Creating a page sets the figures' look for its language (a Korean font on Korean pages).
+    Creating a page that :attr:`draws_figures` sets the figures' look for its language (a Korean
+    font on Korean pages); a page that draws none never loads matplotlib.
     """
 
     chapter: ClassVar[str] = ""
+    draws_figures: ClassVar[bool] = True
 
     def __init__(self, language: str) -> None:
         self.language = check_language(language)
-        plotting.set_style(self.language)
+        if self.draws_figures:
+            from penguins import plotting
+
+            plotting.set_style(self.language)
 
     def words(self, *path: str) -> Any:
         """An entry of this chapter's section of the string table."""
@@ -65,4 +69,4 @@ class Page:
 
     def term(self, name: str) -> str:
         """A column name in the reader's words."""
-        return plotting.term(name, self.language)
+        return term(name, self.language)

@@ -13,6 +13,7 @@ class IndexPage(Page):
     """The size of the test set, and the data's size for the credits."""
 
     chapter = "index"
+    draws_figures = False
 
     def facts(self, penguins: pd.DataFrame, split: Split) -> Facts:
         n_test = len(split.y_test)

@@ -24,9 +24,8 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct
-from penguins.plotting import label, species_name, term
 from penguins.preprocessing import CLASS_NAMES, Split
-from penguins.strings import check_language, words
+from penguins.strings import check_language, label, species_name, term, words
 
 VERDICT_COLORS = {
     "reproduced": "#d9f0d3",

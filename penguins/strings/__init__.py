@@ -55,3 +55,23 @@ def words(language: str, *path: str) -> Any:
             raise KeyError(f"{table_path(language).name} has no entry {ROOT_KEY}.{where}")
         entry = entry[key]
     return entry
+
+
+# Units of the measurements, for axis labels and prose.
+UNITS = {"bill_length_mm": "mm", "bill_depth_mm": "mm", "flipper_length_mm": "mm", "body_mass_g": "g"}
+
+
+def term(name: str, language: str) -> str:
+    """The reader's word for a column name (``bill_length_mm`` -> "부리 길이"); other names unchanged."""
+    return words(language, "terms").get(name, name)
+
+
+def label(name: str, language: str) -> str:
+    """An axis label: the reader's word and the unit (``bill_length_mm`` -> "부리 길이 (mm)")."""
+    unit = UNITS.get(name)
+    return f"{term(name, language)} ({unit})" if unit else term(name, language)
+
+
+def species_name(name: str, language: str) -> str:
+    """A species in the page's language ("Chinstrap" -> "턱끈")."""
+    return words(language, "species", name)

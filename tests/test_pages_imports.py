@@ -1,0 +1,53 @@
+"""Pages are cheap: a chapter's helpers load the heavy libraries only where the page needs them.
+
+Each page runs in a kernel of its own, once per language, so every import a page does not need
+is paid twice per build. Each check imports a page module in a fresh interpreter and looks at
+what it loaded.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_python
+
+HEAVY = ("tensorflow", "keras", "jax", "seaborn", "matplotlib", "plotly")
+# Pages that draw no matplotlib figure: none of the heavy libraries.
+DRAWS_NOTHING = {"index": "IndexPage", "explorer": "ExplorerPage"}
+# Pages that draw figures but build no Keras model: no TensorFlow, Keras or JAX.
+NO_KERAS = ("baseline", "conclusion", "data", "methodology", "reproduction", "timings")
+
+
+# Pages whose figures are plain matplotlib: no seaborn (its white-grid look is plotting.THEME).
+NO_SEABORN = ("conclusion", "experiments", "methodology", "overfitting", "reproduction", "schedules", "timings")
+
+
+def page_class(chapter: str) -> str:
+    """``penguins.pages.<chapter>``'s page: ``ExperimentsPage`` for ``experiments``."""
+    return f"{chapter.capitalize()}Page"
+
+
+def loaded_after(code: str) -> set[str]:
+    """The heavy libraries in ``sys.modules`` after ``code`` ran in a fresh interpreter."""
+    done = run_python(f"{code}\nimport sys, json\nprint(json.dumps([name for name in {HEAVY!r} if name in sys.modules]))")
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("chapter", sorted(DRAWS_NOTHING))
+def test_a_page_that_draws_nothing_loads_no_heavy_library(chapter: str) -> None:
+    page = DRAWS_NOTHING[chapter]
+    assert loaded_after(f"from penguins.pages.{chapter} import {page}\n{page}('ko'); {page}('en')") == set()
+
+
+@pytest.mark.parametrize("chapter", NO_KERAS)
+def test_a_page_without_a_keras_model_loads_no_tensorflow(chapter: str) -> None:
+    assert not loaded_after(f"import penguins.pages.{chapter}") & {"tensorflow", "keras", "jax"}
+
+
+@pytest.mark.parametrize("chapter", NO_SEABORN)
+def test_a_page_of_matplotlib_figures_loads_no_seaborn(chapter: str) -> None:
+    page = page_class(chapter)
+    assert "seaborn" not in loaded_after(f"from penguins.pages.{chapter} import {page}\n{page}('ko'); {page}('en')")
