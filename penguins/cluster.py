@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Iterator
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
-from typing import Iterator
 
 SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 _ADDRESS = re.compile(rf"(?:(?P<scheme>{'|'.join(SCHEMES)})://)?(?P<host>\[[0-9a-fA-F:.]+\]|[^\s/:\[\]]+):(?P<port>\d+)")
@@ -102,7 +102,8 @@ def _result_on_dask(client, future, cluster: Scheduler):
         if time.monotonic() - without_workers_since >= cluster.worker_timeout_s:
             raise SchedulerError(
                 f"the Dask scheduler at {cluster.address} has had no worker for {cluster.worker_timeout_s:g} s: "
-                f"start workers (dask worker {cluster.address}) and run the same command again; every finished run is kept in the store"
+                f"start workers (dask worker {cluster.address}) and run the same command again; "
+                "every finished run is kept in the store"
             )
     try:
         return future.result()

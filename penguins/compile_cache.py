@@ -35,7 +35,11 @@ def wrap(value: bytes) -> bytes:
 
 def unwrap(data: bytes) -> bytes | None:
     """The value a cache file holds, or None if it is damaged (truncated, altered, foreign)."""
-    header, digest, value = data[: len(MAGIC)], data[len(MAGIC) : len(MAGIC) + _DIGEST_SIZE], data[len(MAGIC) + _DIGEST_SIZE :]
+    header, digest, value = (
+        data[: len(MAGIC)],
+        data[len(MAGIC) : len(MAGIC) + _DIGEST_SIZE],
+        data[len(MAGIC) + _DIGEST_SIZE :],
+    )
     if header != MAGIC or hashlib.sha256(value).digest() != digest:
         return None
     return value
@@ -48,6 +52,7 @@ class CheckedFileCache:
         self._path = Path(path)  # the attribute name JAX's caches use
 
     def file(self, key: str) -> Path:
+        """The file that holds the program JAX stores under ``key``."""
         return self._path / f"{key}{SUFFIX}"
 
     def get(self, key: str) -> bytes | None:
@@ -108,7 +113,7 @@ def _install(cache: CheckedFileCache) -> None:
         from jax._src import compilation_cache as jax_cache
 
         with jax_cache._cache_initialized_mutex:
-            jax_cache._cache = cache
+            jax_cache._cache = cache  # type: ignore[assignment]  # duck-typed: JAX's CacheInterface is private
             jax_cache._cache_initialized = True
     except (ImportError, AttributeError) as error:  # a JAX without these: its own file cache stays
         log.debug("JAX's compilation cache module changed (%s): using JAX's own file cache", error)

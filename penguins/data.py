@@ -69,7 +69,9 @@ def load_penguins(path: str | Path | None = None) -> pd.DataFrame:
         raise DataFileError(path, "file not found")
     if path == bundled_path() and sha256_of(path) != BUNDLED_SHA256:
         raise DataFileError(
-            path, "the bundled data file has been modified (SHA-256 differs from the release); restore it (git checkout, or reinstall penguins)"
+            path,
+            "the bundled data file has been modified (SHA-256 differs from the release); "
+            "restore it (git checkout, or reinstall penguins)",
         )
     try:
         text = path.read_text(encoding="utf-8")

@@ -35,10 +35,11 @@ import secrets
 import shutil
 import socket
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -52,9 +53,10 @@ FORMAT = 1
 # An entry's mode before the umask: the owner and the group may read and write, others read.
 ENTRY_MODE = 0o664
 # Read errors that may pass by themselves: the read is tried again after each delay, then reported.
-TRANSIENT_ERRNOS = frozenset(
-    {errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.EINTR, errno.EIO, errno.EBUSY, errno.ENOMEM, errno.ETIMEDOUT, errno.ESTALE}
-)
+TRANSIENT_ERRNOS = frozenset({
+    errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.EINTR, errno.EIO, errno.EBUSY, errno.ENOMEM, errno.ETIMEDOUT,
+    errno.ESTALE,
+})
 READ_RETRY_DELAYS_S = (0.1, 0.5, 2.0)
 # A stop file older than this with no owner we can see (another host's) is not removed; legacy
 # empty .stop-* folders (before stop files named their process) are removed after it.
@@ -63,10 +65,12 @@ log = logging.getLogger(__name__)
 
 
 def canonical_json(value: Any) -> str:
+    """``value`` as JSON with sorted keys and no spaces: equal values give equal text, so equal hashes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=True)
 
 
 def sha256_text(text: str) -> str:
+    """The SHA-256 of ``text`` encoded as UTF-8, in hexadecimal (keys and checksums)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -77,8 +81,8 @@ def sha256_text(text: str) -> str:
 # any new one, is in.
 PRESENTATION_MODULES = frozenset(
     {
-        "__main__.py", "cli.py", "catalog.py", "cluster.py", "compile_cache.py", "experiments.py", "extras.py", "presets.py",
-        "sweep.py", "claims.py", "plotting.py", "reference.py", "store.py", "uncertainty.py",
+        "__main__.py", "cli.py", "catalog.py", "cluster.py", "compile_cache.py", "experiments.py", "extras.py",
+        "presets.py", "sweep.py", "claims.py", "plotting.py", "reference.py", "store.py", "uncertainty.py",
     }
 )
 # Folders of presentation only: the chapters' pages and the string tables.
@@ -90,8 +94,11 @@ def is_presentation(relative: str) -> bool:
     return relative in PRESENTATION_MODULES or relative.startswith(PRESENTATION_FOLDERS)
 
 
+PACKAGE = Path(__file__).resolve().parent
+
+
 @cache
-def code_fingerprint(package: Path = Path(__file__).resolve().parent) -> str:
+def code_fingerprint(package: Path = PACKAGE) -> str:
     """SHA-256 over the package's computing sources and data files, in path order."""
     digest = hashlib.sha256()
     candidates = (p for p in package.rglob("*") if p.is_file() and p.suffix in {".py", ".csv", ".json"})
@@ -131,8 +138,14 @@ class ReadOnlyStoreError(RuntimeError):
 
 _ADVICE = {
     errno.ENOSPC: "free some disk space or choose another store (--store DIR); every finished result is kept",
-    errno.EDQUOT: "the disk quota is used up: free some space or choose another store (--store DIR); every finished result is kept",
-    errno.EACCES: "you may not use that folder: fix its permissions (docs/store.md, sharing a store) or choose another store (--store DIR)",
+    errno.EDQUOT: (
+        "the disk quota is used up: free some space or choose another store (--store DIR); "
+        "every finished result is kept"
+    ),
+    errno.EACCES: (
+        "you may not use that folder: fix its permissions (docs/store.md, sharing a store) "
+        "or choose another store (--store DIR)"
+    ),
     errno.EPERM: "the file system refuses the change (an immutable folder?): choose another store (--store DIR)",
     errno.EROFS: "the file system is read-only: choose a writable store (--store DIR)",
     errno.EMFILE: "too many open files: raise the limit (ulimit -n) and run again; nothing was deleted",
@@ -145,7 +158,8 @@ _ADVICE = {
 
 def advice(code: int | None) -> str:
     """What to do about an OS error with ``errno`` ``code``, in a few words."""
-    return _ADVICE.get(code, "choose another store (--store DIR), or run again with --debug for the details")
+    fallback = "choose another store (--store DIR), or run again with --debug for the details"
+    return fallback if code is None else _ADVICE.get(code, fallback)
 
 
 def describe_os_error(error: OSError) -> str:
@@ -247,7 +261,9 @@ class KeyLock:
         except Timeout:
             return False
         except OSError as error:
-            raise self._store.error(f"cannot lock {self.path.name} in the results store {self._store.root}", error) from error
+            raise self._store.error(
+                f"cannot lock {self.path.name} in the results store {self._store.root}", error
+            ) from error
         return True
 
     def release(self, stored: bool) -> None:
@@ -285,7 +301,8 @@ class ResultStore:
             if folder.exists():
                 if not folder.is_dir():
                     raise StoreError(
-                        f"the results store {self.root} cannot be a folder: {folder} is a file; choose another store (--store DIR)",
+                        f"the results store {self.root} cannot be a folder: {folder} is a file; "
+                        "choose another store (--store DIR)",
                         errno.ENOTDIR,
                     )
                 return
@@ -298,11 +315,26 @@ class ResultStore:
         return StoreError(f"{doing}: {reason}; {advice(error.errno)}", error.errno)
 
     def key(self, payload: dict[str, Any]) -> str:
+        """The key of ``payload``'s result.
+
+        Parameters
+        ----------
+        payload : dict
+            What is computed (spec, seed, preprocessing, engine), as JSON-ready values.
+
+        Returns
+        -------
+        str
+            The SHA-256 of the payload, the package's code fingerprint and the library versions:
+            a change to any of them gives another key, so a stale result is never returned.
+        """
         return sha256_text(
             canonical_json({"payload": payload, "code": code_fingerprint(), "versions": library_versions()})
         )
 
     def path(self, key: str) -> Path:
+        """The entry file of ``key``, in a folder named by its first two characters (no folder
+        grows to every entry)."""
         return self.root / key[:2] / f"{key}.json"
 
     def lock(self, key: str) -> KeyLock:
@@ -315,7 +347,12 @@ class ResultStore:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise self.error(f"cannot create the folder {folder} for the results store {self.root}" if folder != self.root else f"cannot create the results store {folder}", error) from error
+            raise self.error(
+                f"cannot create the folder {folder} for the results store {self.root}"
+                if folder != self.root
+                else f"cannot create the results store {folder}",
+                error,
+            ) from error
         return folder
 
     def workdir(self, key: str) -> Path:
@@ -336,11 +373,14 @@ class ResultStore:
         try:
             entry = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return _ignore_damaged(path, f"not JSON: {error}")
+            _ignore_damaged(path, f"not JSON: {error}")
+            return None
         if not isinstance(entry, dict) or entry.get("key") != key or entry.get("format") != FORMAT:
-            return _ignore_damaged(path, "not an entry for this key")
+            _ignore_damaged(path, "not an entry for this key")
+            return None
         if entry.get("checksum") != sha256_text(canonical_json(entry.get("result"))):
-            return _ignore_damaged(path, "checksum mismatch")
+            _ignore_damaged(path, "checksum mismatch")
+            return None
         return entry["result"]
 
     def save(self, key: str, payload: dict[str, Any], result: dict[str, Any]) -> None:
@@ -383,7 +423,7 @@ class ResultStore:
         try:
             result = self.load(key)  # another process may have finished it while we waited
             cached = result is not None
-            if not cached:
+            if result is None:
                 result = compute()
                 self.save(key, payload, result)
             stored = True
