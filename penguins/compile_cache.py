@@ -56,8 +56,11 @@ class CheckedFileCache:
         return self._path / f"{key}{SUFFIX}"
 
     def get(self, key: str) -> bytes | None:
-        """The compiled program stored under ``key``; None when missing, unreadable now (a cache
-        miss: nothing is removed) or damaged (then the file is removed, to be written again)."""
+        """The compiled program stored under ``key``, or None.
+
+        None when it is missing, unreadable now (a cache miss: nothing is removed) or damaged (then
+        the file is removed, so JAX compiles the program and writes it again).
+        """
         file = self.file(key)
         try:
             data = file.read_bytes()
@@ -83,11 +86,17 @@ _installed: Path | None = None
 
 
 def enable(directory: str | os.PathLike) -> bool:
-    """Keep XLA's compiled programs in ``directory`` (created if needed) through
-    :class:`CheckedFileCache`, so later processes load them instead of compiling again. Whether a
-    cache is in use: False when the folder cannot be created (programs are then compiled as
-    without a cache). Safe across versions: JAX keys an entry by the program, the compiler flags
-    and the JAX / XLA versions."""
+    """Keep XLA's compiled programs in ``directory`` (created if needed) in a :class:`CheckedFileCache`.
+
+    Later processes then load the programs instead of compiling them again. Safe across versions:
+    JAX keys an entry by the program, the compiler flags and the JAX / XLA versions.
+
+    Returns
+    -------
+    bool
+        Whether a cache is in use: False when ``directory`` cannot be created, and the programs
+        are then compiled as without a cache.
+    """
     global _installed
     import jax
 

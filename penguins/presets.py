@@ -58,8 +58,14 @@ def search_size(preset: str) -> str:
 
 
 def check_seed(seed: object) -> int:
-    """``seed`` if it is a whole number the libraries take as a seed (0 <= seed < 2**32), else a
-    ValueError in one line (an out-of-range seed would otherwise fail deep in scikit-learn)."""
+    """``seed`` as an int, if it is a whole number the libraries take as a seed.
+
+    Raises
+    ------
+    ValueError
+        In one line, unless ``0 <= seed < 2**32`` (an int or a NumPy integer, not a bool): an
+        out-of-range seed would otherwise fail deep in scikit-learn, after other work was done.
+    """
     message = f"a seed must be a whole number from 0 to {SEED_LIMIT - 1}, got {seed!r}"
     # int and NumPy integers have __index__; floats and strings do not
     if isinstance(seed, bool) or not isinstance(seed, SupportsIndex):

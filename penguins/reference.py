@@ -1,4 +1,4 @@
-"""Reference results and the reproduce gate: did a result move, and by how much?
+"""Reference results and the reproduce gate: whether a result moved, and by how much.
 
 ``compute_reference(preset)`` runs (or reads from the store) every experiment and search of a
 preset and reduces it to a small JSON document:
@@ -225,7 +225,9 @@ def load_reference(path: Path) -> dict[str, Any]:
 
 
 def save_reference(reference: dict[str, Any], path: Path) -> None:
-    """Write ``reference`` to ``path`` as sorted, indented JSON, so that a new reference's diff
-    shows only the values that moved."""
+    """Write ``reference`` to ``path`` as sorted, indented JSON.
+
+    Sorted and one value a line, so that a new reference's diff shows only the values that moved.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(reference, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -115,8 +115,11 @@ def project_root() -> Path | None:
 
 
 def default_root() -> Path:
-    """``$PENGUINS_STORE``, else ``.penguins-store`` in the project holding the current folder,
-    else the user's cache folder."""
+    """Where the store is when no ``--store`` is given.
+
+    ``$PENGUINS_STORE``, else ``.penguins-store`` in the project holding the current folder, else
+    the user's cache folder.
+    """
     if os.environ.get(ENV_VARIABLE):
         return Path(os.environ[ENV_VARIABLE]).expanduser()
     root = project_root()
@@ -124,8 +127,11 @@ def default_root() -> Path:
 
 
 class StoreError(RuntimeError):
-    """The results store could not be read or written. The message, one line, names the path, the
-    cause and what to do; nothing in the store was lost. ``errno`` is the cause's, if any."""
+    """The results store could not be read or written.
+
+    The message, one line, names the path, the cause and what to do; nothing in the store was
+    lost. ``errno`` is the cause's, if any.
+    """
 
     def __init__(self, message: str, code: int | None = None) -> None:
         super().__init__(message)
@@ -169,9 +175,11 @@ def describe_os_error(error: OSError) -> str:
 
 
 def owned_name(prefix: str, suffix: str = "") -> str:
-    """A unique file name that says which process made it: ``prefix``, host, process id, a random
-    token, ``suffix``. What a killed process leaves under such a name is found and removed later
-    (:meth:`ResultStore.clean_leftovers`)."""
+    """A unique file name that says which process made it.
+
+    ``prefix``, host, process id, a random token, ``suffix``: what a killed process leaves under
+    such a name is found and removed later (:meth:`ResultStore.clean_leftovers`).
+    """
     return f"{prefix}{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}{suffix}"
 
 
@@ -190,9 +198,12 @@ def owner_is_gone(name: str, prefix: str) -> bool:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all: a temporary file in the same folder (mode
-    ``ENTRY_MODE`` less the umask), flushed to disk, then moved into place with ``os.replace``.
-    On any failure (a full disk, an interrupt) the temporary file is removed and the error raised."""
+    """Write ``data`` to ``path`` whole or not at all.
+
+    A temporary file in the same folder (mode ``ENTRY_MODE`` less the umask), flushed to disk, then
+    moved into place with ``os.replace``. On any failure (a full disk, an interrupt) the temporary
+    file is removed and the error raised, so a reader never sees half an entry.
+    """
     temporary = path.with_name(owned_name(".tmp-", path.suffix))
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, ENTRY_MODE)
     try:
@@ -253,8 +264,10 @@ class KeyLock:
         self._lock = FileLock(self.path)
 
     def acquire(self, timeout: float = -1) -> bool:
-        """Take the lock, waiting at most ``timeout`` seconds (-1: as long as it takes; 0: not at
-        all). Whether it was taken."""
+        """Take the lock, waiting at most ``timeout`` seconds; whether it was taken.
+
+        ``timeout`` -1 waits as long as it takes, 0 not at all.
+        """
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock.acquire(timeout=timeout)
@@ -295,8 +308,11 @@ class ResultStore:
             )
 
     def check(self) -> None:
-        """Raise :class:`StoreError` if the store's folder cannot be one: it, or a folder above it,
-        is a file. (Whether it can be written shows at the first write, which names the cause.)"""
+        """Raise :class:`StoreError` if the store's folder cannot be one.
+
+        It cannot when it, or a folder above it, is a file. Whether it can be written shows at the
+        first write, which names the cause.
+        """
         for folder in (self.root, *self.root.parents):
             if folder.exists():
                 if not folder.is_dir():
@@ -333,8 +349,10 @@ class ResultStore:
         )
 
     def path(self, key: str) -> Path:
-        """The entry file of ``key``, in a folder named by its first two characters (no folder
-        grows to every entry)."""
+        """The entry file of ``key``.
+
+        In a folder named by the key's first two characters, so that no folder grows to every entry.
+        """
         return self.root / key[:2] / f"{key}.json"
 
     def lock(self, key: str) -> KeyLock:
@@ -360,9 +378,15 @@ class ResultStore:
         return self.create(self.root / "work" / key)
 
     def load(self, key: str) -> dict[str, Any] | None:
-        """The stored result for ``key``, or None when it is missing or damaged (a damaged entry is
-        reported, never returned, and left to be replaced). An entry that cannot be read now is
-        kept and a :class:`StoreError` raised."""
+        """The stored result for ``key``, or None when it is missing or damaged.
+
+        A damaged entry is reported, never returned, and left to be replaced.
+
+        Raises
+        ------
+        StoreError
+            When the entry cannot be read now (it is kept: the fault may pass).
+        """
         path = self.path(key)
         try:
             data = _read_retrying(path)
@@ -432,9 +456,12 @@ class ResultStore:
         return result, cached
 
     def clean_leftovers(self) -> int:
-        """Remove what killed processes left behind, never an entry: temporary files and stop files
-        of processes of this host that have ended, lock files of keys that are stored, and empty
-        stop folders of earlier versions older than a day. Best effort; returns how many went."""
+        """Remove what killed processes left behind, never an entry; how many went.
+
+        Temporary files and stop files of processes of this host that have ended, lock files of
+        keys that are stored, and empty stop folders of earlier versions older than a day. Best
+        effort: what cannot be removed now stays for a later call.
+        """
         removed = 0
         candidates = [
             *((path, ".tmp-") for path in self.root.glob("*/.tmp-*")),
@@ -452,8 +479,10 @@ class ResultStore:
 
 
 def _ignore_damaged(path: Path, reason: str) -> None:
-    """Report a damaged entry (once per process) and treat it as missing: it is replaced when its
-    result is computed again, and never deleted by the store."""
+    """Report a damaged entry (once per process) and treat it as missing.
+
+    It is replaced when its result is computed again, and never deleted by the store.
+    """
     if path not in _reported_damage:
         _reported_damage.add(path)
         log.warning("ignoring damaged store entry %s (%s): it will be computed again and replaced", path, reason)
