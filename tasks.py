@@ -54,14 +54,23 @@ def set_up() -> None:
     SET_UP_STAMP.write_text(set_up_fingerprint())
 
 
-def test(pytest_args: list[str]) -> None:
-    """The test suite, then (for the whole suite) the reproduce gate on the smoke preset, both in
-    one temporary store so the gate reads what the tests computed."""
+def lint() -> None:
+    """ruff and mypy with pyproject.toml's configuration: seconds, so before every test run."""
+    sh(PYTHON, "-m", "ruff", "check", ".")
+    sh(PYTHON, "-m", "mypy")
+
+
+def test(pytest_args: list[str], fast: bool = False) -> None:
+    """Lint and types, the test suite, then (for the whole suite) the reproduce gate on the smoke
+    preset, both in one temporary store so the gate reads what the tests computed. ``fast``: only
+    the tests not marked ``slow`` (tests/conftest.py), and no gate."""
     set_up()
+    lint()
     with tempfile.TemporaryDirectory(prefix="penguins-test-store-") as store:
         # two pytest workers (pytest-xdist) share the store, so a result is still trained once
-        sh(PYTHON, "-m", "pytest", "-n", "2", *pytest_args, PENGUINS_TEST_STORE=store)
-        if not pytest_args:
+        tier = ["-m", "not slow"] if fast else []
+        sh(PYTHON, "-m", "pytest", "-n", "2", *tier, *pytest_args, PENGUINS_TEST_STORE=store)
+        if not pytest_args and not fast:
             sh(BIN / "penguins", "check", "--preset", "smoke", PENGUINS_STORE=store)
 
 
@@ -144,15 +153,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     test_parser = commands.add_parser("test", help="set up .venv and run the test suite")
+    test_parser.add_argument("--fast", action="store_true", help="only the tests not marked slow (the edit-test loop)")
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
     site_parser = commands.add_parser("site", help="set up .venv, compute the results and render both languages")
     site_parser.add_argument("--preset", default="full", help="experiment preset: full (default) or a quicker one for previews")
     commands.add_parser("setup", help="only create .venv, or bring it up to date with the requirements")
     commands.add_parser("assemble", help="after rendering both profiles: root language chooser, landing pages, notebooks")
-    args = parser.parse_args()
+    # what is not ours goes to pytest (argparse's REMAINDER alone refuses a leading "-k")
+    args, unknown = parser.parse_known_args()
+    if unknown and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command == "test":
-            test(args.pytest_args)
+            pytest_args = [*unknown, *args.pytest_args]
+            fast = args.fast or "--fast" in pytest_args  # "--fast" after a pytest option lands in pytest_args
+            test([arg for arg in pytest_args if arg != "--fast"], fast=fast)
         elif args.command == "setup":
             set_up()
         elif args.command == "assemble":

@@ -3,14 +3,14 @@
     python benchmarks/sections.py                       # full preset, seed 0 (about an hour with plain Keras)
     python benchmarks/sections.py --preset quick --sections width epochs
 
-Prints one line per section and writes the times to benchmarks/results/sections-<preset>.json.
-A benchmark, not a test: run it on a quiet machine.
+Prints one line per section and writes the times to its section of benchmarks/RESULTS.md
+(benchmarks/results_file.py). A benchmark, not a test: run it on a quiet machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +20,9 @@ from penguins.search import METHODS
 from penguins.store import ResultStore
 from penguins.sweep import run_experiment, run_search_sweep
 from penguins.versions import library_versions
+
+sys.path.insert(0, str(Path(__file__).parent))  # run as a script: its sibling results_file.py
+from results_file import write_section  # noqa: E402
 
 SECTIONS = [*EXPERIMENTS, *(f"{method}-search" for method in METHODS)]
 
@@ -46,9 +49,24 @@ def main() -> None:
             times[section] = time_section(section, args.preset, args.seed, store)
             print(f"{section:<18} {times[section]:8.1f} s", flush=True)
     print(f"{'total':<18} {sum(times.values()):8.1f} s")
-    output = Path(__file__).parent / "results" / f"sections-{args.preset}.json"
-    output.parent.mkdir(exist_ok=True)
-    output.write_text(json.dumps({"preset": args.preset, "seed": args.seed, "seconds": times, "versions": library_versions()}, indent=1) + "\n")
+    write_section(__file__, results_markdown(args.preset, args.seed, times))
+
+
+def results_markdown(preset: str, seed: int, times: dict[str, float]) -> str:
+    """The run's figures for benchmarks/RESULTS.md: the command, then seconds per section."""
+    versions = ", ".join(f"{name} {version}" for name, version in library_versions().items())
+    rows = [f"| {section} | {seconds:.1f} |" for section, seconds in times.items()]
+    return "\n".join([
+        f"`python benchmarks/sections.py --preset {preset} --seed {seed} --sections {' '.join(times)}`:"
+        " each section's wall time for one seed from a cold store.",
+        "",
+        "| section | seconds |",
+        "| --- | ---: |",
+        *rows,
+        f"| **total** | **{sum(times.values()):.1f}** |",
+        "",
+        f"Libraries: {versions}.",
+    ])
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,10 @@ RUNS = ("cold", "warm")
 FORMAT = 1  # of site.json
 SECTION_START = "<!-- benchmarks/site.py: start (written by the script, do not edit) -->"
 SECTION_END = "<!-- benchmarks/site.py: end -->"
-RESULTS_TITLE = "# Benchmark results\n\nEach section below is written by the script it names; run the script again instead of editing it.\n"
+RESULTS_TITLE = (
+    "# Benchmark results\n\n"
+    "Each section below is written by the script it names; run the script again instead of editing it.\n"
+)
 
 
 @dataclass
@@ -106,7 +109,14 @@ def execute_pages(build: Build, preset: str, run: Run) -> None:
     env = {"PENGUINS_PRESET": preset, "PENGUINS_STORE": str(build.store), "PENGUINS_STORE_READ_ONLY": "1"}
     for language in LANGUAGES:
         with tempfile.NamedTemporaryFile("r", suffix=".jsonl", encoding="utf-8") as pages:
-            worker = [build.python, build.root / "benchmarks" / "site.py", "--pages-worker", language, "--output", pages.name]
+            worker = [
+                build.python,
+                build.root / "benchmarks" / "site.py",
+                "--pages-worker",
+                language,
+                "--output",
+                pages.name,
+            ]
             run.stages[f"pages-{language}"] = timed(worker, build, **env)
             run.pages += [json.loads(line) for line in pages.read().splitlines()]
 
@@ -152,8 +162,15 @@ def git(*arguments: str, cwd: Path = ROOT) -> str:
 
 def machine() -> dict[str, Any]:
     """CPU model (lscpu), cores (nproc), memory, system and Python of this machine."""
-    cpu = next((line.split(":", 1)[1].strip() for line in _output("lscpu").splitlines() if line.startswith("Model name")), platform.processor())
-    memory = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text()) if Path("/proc/meminfo").exists() else None
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in _output("lscpu").splitlines() if line.startswith("Model name")),
+        platform.processor(),
+    )
+    memory = (
+        re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
+        if Path("/proc/meminfo").exists()
+        else None
+    )
     return {
         "cpu": cpu,
         "cores": int(_output("nproc") or os.cpu_count() or 0),
@@ -172,7 +189,9 @@ def _output(command: str) -> str:
 
 def preset_seeds(build: Build, preset: str) -> list[int]:
     code = f"from penguins.presets import default_seeds; print(list(default_seeds({preset!r})))"
-    done = subprocess.run([str(build.python), "-c", code], cwd=build.root, env=build.env, check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(build.python), "-c", code], cwd=build.root, env=build.env, check=True, capture_output=True, text=True
+    )
     return json.loads(done.stdout)
 
 
@@ -192,7 +211,11 @@ def results_section(report: dict[str, Any]) -> str:
     runs = report["runs"]
     names = list(runs)
     head = " | ".join(names)
-    machine_text = f"{report['machine']['cpu']}, {report['machine']['cores']} cores, {report['machine']['memory_gb']} GB, {report['machine']['system']}, Python {report['machine']['python']}"
+    machine = report["machine"]
+    machine_text = (
+        f"{machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB, {machine['system']}, "
+        f"Python {machine['python']}"
+    )
     lines = [
         "## The site's build, stage by stage (`benchmarks/site.py`)",
         "",
@@ -205,15 +228,28 @@ def results_section(report: dict[str, Any]) -> str:
         "| --- |" + " ---: |" * len(names),
     ]
     for stage in runs[names[0]]["stages"]:
-        lines.append(f"| {stage} | " + " | ".join(fmt_seconds(runs[name]["stages"].get(stage)) for name in names) + " |")
+        lines.append(
+            f"| {stage} | " + " | ".join(fmt_seconds(runs[name]["stages"].get(stage)) for name in names) + " |"
+        )
     lines.append("| Quarto's own work | " + " | ".join("not measured" for _ in names) + " |")
-    lines.append("| **total measured** | " + " | ".join(f"**{fmt_seconds(runs[name]['total'])}**" for name in names) + " |")
-    lines += ["", f"| compute section, seconds (timed by the command itself) | {head} |", "| --- |" + " ---: |" * len(names)]
+    lines.append(
+        "| **total measured** | " + " | ".join(f"**{fmt_seconds(runs[name]['total'])}**" for name in names) + " |"
+    )
+    lines += [
+        "",
+        f"| compute section, seconds (timed by the command itself) | {head} |",
+        "| --- |" + " ---: |" * len(names),
+    ]
     for section in runs[names[0]]["sections"]:
         key = (section["command"], section["section"])
         label = f"`{section['command']}` {section['section']}"
         lines.append(f"| {label} | " + " | ".join(_section_cell(runs[name]["sections"], key) for name in names) + " |")
-    lines += ["", "| page execution (seconds) | " + " | ".join(f"{language}, {name}" for name in names for language in LANGUAGES) + " |"]
+    lines += [
+        "",
+        "| page execution (seconds) | "
+        + " | ".join(f"{language}, {name}" for name in names for language in LANGUAGES)
+        + " |",
+    ]
     lines.append("| --- |" + " ---: |" * (len(names) * len(LANGUAGES)))
     for chapter in sorted({page["chapter"] for page in runs[names[0]]["pages"]}):
         cells = [_page_seconds(runs[name]["pages"], chapter, language) for name in names for language in LANGUAGES]
@@ -262,7 +298,11 @@ def fresh_clone(folder: Path) -> tuple[Path, dict[str, str]]:
         print("note: this checkout has uncommitted changes; the clone benchmarks the commit without them", flush=True)
     clone = folder / "penguins"
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True)
-    env = {name: value for name, value in os.environ.items() if name not in {"PYTHONPATH", "VIRTUAL_ENV"} and not name.startswith("PENGUINS_")}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"PYTHONPATH", "VIRTUAL_ENV"} and not name.startswith("PENGUINS_")
+    }
     return clone, env
 
 
@@ -270,18 +310,39 @@ def in_place_env() -> dict[str, str]:
     """This process's environment with this checkout first on ``PYTHONPATH``, as an absolute path:
     the kernels start in ``report/``, where a relative entry (``PYTHONPATH=.``) would name the wrong
     folder and let them import whichever ``penguins`` the environment has installed."""
-    entries = [str(ROOT), *(str(Path(entry).resolve()) for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry)]
+    entries = [
+        str(ROOT),
+        *(str(Path(entry).resolve()) for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry),
+    ]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(entries))}
 
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="full", help="the preset to build (default: full, the published site's)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes for the compute, as tasks.py (default: one per core)")
-    parser.add_argument("--runs", nargs="+", choices=RUNS, default=list(RUNS), help="cold (an empty store), then warm (default: both)")
-    parser.add_argument("--in-place", action="store_true", help="this checkout and this Python instead of a fresh clone (the set-up is not timed)")
-    parser.add_argument("--store", type=Path, help="the results store (default: an empty temporary one); a cold run needs it empty")
-    parser.add_argument("--output-dir", type=Path, default=ROOT / "benchmarks", help="where site.json and RESULTS.md go (default: benchmarks/)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes for the compute, as tasks.py (default: one per core)",
+    )
+    parser.add_argument(
+        "--runs", nargs="+", choices=RUNS, default=list(RUNS), help="cold (an empty store), then warm (default: both)"
+    )
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="this checkout and this Python instead of a fresh clone (the set-up is not timed)",
+    )
+    parser.add_argument(
+        "--store", type=Path, help="the results store (default: an empty temporary one); a cold run needs it empty"
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=ROOT / "benchmarks",
+        help="where site.json and RESULTS.md go (default: benchmarks/)",
+    )
     parser.add_argument("--pages-worker", metavar="LANGUAGE", help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -303,7 +364,7 @@ def main() -> None:
             root, env = fresh_clone(Path(folder))
             build = Build(root, root / ".venv" / "bin" / "python", store, env, set_up=True)
             clone = "from a fresh clone of the commit"
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         report = {
             "format": FORMAT,
             "command": " ".join(["python benchmarks/site.py", *sys.argv[1:]]),

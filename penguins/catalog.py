@@ -43,7 +43,8 @@ NAMED_RUNS: dict[str, NamedRun] = {
         ),
         NamedRun(
             "early-stopping-clean",
-            "Control (not in the post): the early-stopping network validated on the last 20% of the training rows, not the test set",
+            "Control (not in the post): the early-stopping network validated on the last 20% of the training rows, "
+            "not the test set",
             NetworkSpec(
                 hidden=(100, 100),
                 dropout=0.5,

@@ -12,17 +12,20 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Iterator
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
-from typing import Iterator
 
 SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 _ADDRESS = re.compile(rf"(?:(?P<scheme>{'|'.join(SCHEMES)})://)?(?P<host>\[[0-9a-fA-F:.]+\]|[^\s/:\[\]]+):(?P<port>\d+)")
 
 
 def check_address(text: str) -> str:
-    """``text`` as a Dask scheduler address, ``scheme://host:port`` (``tcp://`` when no scheme is
-    given); a ValueError in one line for anything else."""
+    """``text`` as a Dask scheduler address, ``scheme://host:port``.
+
+    ``tcp://`` is added when no scheme is given; anything else is a ValueError in one line, before
+    any connection is tried.
+    """
     match = _ADDRESS.fullmatch(text) if isinstance(text, str) else None
     if match is None or not 0 < int(match["port"]) < 65536:
         raise ValueError(f"expected a Dask scheduler address such as tcp://host:8786, got {text!r}")
@@ -34,17 +37,26 @@ DASK_POLL_S = 1.0
 
 
 class SchedulerError(RuntimeError):
-    """A Dask scheduler could not be reached, or its cluster stopped running the work. The
-    message, one line, says what to do; every finished run is kept in the store."""
+    """A Dask scheduler could not be reached, or its cluster stopped running the work.
+
+    The message, one line, says what to do; every finished run is kept in the store.
+    """
 
 
 @dataclass(frozen=True)
 class Scheduler:
     """A Dask distributed scheduler to run tasks on, and how long to wait for it.
 
-    ``connect_timeout_s``: how long to try to reach the scheduler. ``worker_timeout_s``: how long
-    the cluster may have no worker at all (none started yet, or every one lost) before the sweep
-    stops with a :class:`SchedulerError`; its progress stalls meanwhile."""
+    Attributes
+    ----------
+    address : str
+        The scheduler's address, ``scheme://host:port`` (:func:`check_address`).
+    connect_timeout_s : float
+        How long to try to reach the scheduler.
+    worker_timeout_s : float
+        How long the cluster may have no worker at all (none started yet, or every one lost) before
+        the sweep stops with a :class:`SchedulerError`; its progress stalls meanwhile.
+    """
 
     address: str
     connect_timeout_s: float = 10.0
@@ -63,10 +75,17 @@ def scheduler_of(scheduler: str | Scheduler | None) -> Scheduler | None:
 
 
 def on_dask(calls: list, cluster: Scheduler) -> Iterator:
-    """Submit every call to the cluster and yield the results in order. Each runs on a worker,
-    however few threads the cluster has; the workers import penguins from their own environment,
-    as any Dask user's would. A :class:`SchedulerError` when the scheduler cannot be reached within
-    ``cluster.connect_timeout_s``, has no worker for ``cluster.worker_timeout_s`` or goes away."""
+    """Submit every call to the cluster and yield the results in order.
+
+    Each runs on a worker, however few threads the cluster has; the workers import penguins from
+    their own environment, as any Dask user's would.
+
+    Raises
+    ------
+    SchedulerError
+        When the scheduler cannot be reached within ``cluster.connect_timeout_s``, has no worker for
+        ``cluster.worker_timeout_s``, or goes away.
+    """
     from distributed import Client
 
     try:
@@ -91,8 +110,14 @@ def _call(function, args, kwargs):
 
 
 def _result_on_dask(client, future, cluster: Scheduler):
-    """``future``'s result, once its task ran; a :class:`SchedulerError` if the cluster has had no
-    worker for ``cluster.worker_timeout_s`` meanwhile, or the scheduler dropped the task."""
+    """``future``'s result, once its task ran.
+
+    Raises
+    ------
+    SchedulerError
+        If the cluster has had no worker for ``cluster.worker_timeout_s`` meanwhile, or the
+        scheduler dropped the task: waiting on would never end.
+    """
     without_workers_since = None
     while not _done_within(future, DASK_POLL_S):
         if _worker_count(client, cluster):
@@ -102,7 +127,8 @@ def _result_on_dask(client, future, cluster: Scheduler):
         if time.monotonic() - without_workers_since >= cluster.worker_timeout_s:
             raise SchedulerError(
                 f"the Dask scheduler at {cluster.address} has had no worker for {cluster.worker_timeout_s:g} s: "
-                f"start workers (dask worker {cluster.address}) and run the same command again; every finished run is kept in the store"
+                f"start workers (dask worker {cluster.address}) and run the same command again; "
+                "every finished run is kept in the store"
             )
     try:
         return future.result()
@@ -114,8 +140,10 @@ def _result_on_dask(client, future, cluster: Scheduler):
 
 
 def _done_within(future, seconds: float) -> bool:
-    """Whether ``future`` finishes (or fails) within ``seconds``; its state is the client's own, so
-    looking costs nothing."""
+    """Whether ``future`` finishes (or fails) within ``seconds``.
+
+    Its state is the client's own, so looking costs nothing.
+    """
     deadline = time.monotonic() + seconds
     while not future.done():
         if time.monotonic() >= deadline:

@@ -35,7 +35,11 @@ def wrap(value: bytes) -> bytes:
 
 def unwrap(data: bytes) -> bytes | None:
     """The value a cache file holds, or None if it is damaged (truncated, altered, foreign)."""
-    header, digest, value = data[: len(MAGIC)], data[len(MAGIC) : len(MAGIC) + _DIGEST_SIZE], data[len(MAGIC) + _DIGEST_SIZE :]
+    header, digest, value = (
+        data[: len(MAGIC)],
+        data[len(MAGIC) : len(MAGIC) + _DIGEST_SIZE],
+        data[len(MAGIC) + _DIGEST_SIZE :],
+    )
     if header != MAGIC or hashlib.sha256(value).digest() != digest:
         return None
     return value
@@ -48,11 +52,15 @@ class CheckedFileCache:
         self._path = Path(path)  # the attribute name JAX's caches use
 
     def file(self, key: str) -> Path:
+        """The file that holds the program JAX stores under ``key``."""
         return self._path / f"{key}{SUFFIX}"
 
     def get(self, key: str) -> bytes | None:
-        """The compiled program stored under ``key``; None when missing, unreadable now (a cache
-        miss: nothing is removed) or damaged (then the file is removed, to be written again)."""
+        """The compiled program stored under ``key``, or None.
+
+        None when it is missing, unreadable now (a cache miss: nothing is removed) or damaged (then
+        the file is removed, so JAX compiles the program and writes it again).
+        """
         file = self.file(key)
         try:
             data = file.read_bytes()
@@ -78,11 +86,17 @@ _installed: Path | None = None
 
 
 def enable(directory: str | os.PathLike) -> bool:
-    """Keep XLA's compiled programs in ``directory`` (created if needed) through
-    :class:`CheckedFileCache`, so later processes load them instead of compiling again. Whether a
-    cache is in use: False when the folder cannot be created (programs are then compiled as
-    without a cache). Safe across versions: JAX keys an entry by the program, the compiler flags
-    and the JAX / XLA versions."""
+    """Keep XLA's compiled programs in ``directory`` (created if needed) in a :class:`CheckedFileCache`.
+
+    Later processes then load the programs instead of compiling them again. Safe across versions:
+    JAX keys an entry by the program, the compiler flags and the JAX / XLA versions.
+
+    Returns
+    -------
+    bool
+        Whether a cache is in use: False when ``directory`` cannot be created, and the programs
+        are then compiled as without a cache.
+    """
     global _installed
     import jax
 
@@ -108,7 +122,7 @@ def _install(cache: CheckedFileCache) -> None:
         from jax._src import compilation_cache as jax_cache
 
         with jax_cache._cache_initialized_mutex:
-            jax_cache._cache = cache
+            jax_cache._cache = cache  # type: ignore[assignment]  # duck-typed: JAX's CacheInterface is private
             jax_cache._cache_initialized = True
     except (ImportError, AttributeError) as error:  # a JAX without these: its own file cache stays
         log.debug("JAX's compilation cache module changed (%s): using JAX's own file cache", error)

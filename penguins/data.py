@@ -51,6 +51,7 @@ def bundled_path() -> Path:
 
 
 def sha256_of(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, in hexadecimal: how the bundled data file is checked."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -69,7 +70,9 @@ def load_penguins(path: str | Path | None = None) -> pd.DataFrame:
         raise DataFileError(path, "file not found")
     if path == bundled_path() and sha256_of(path) != BUNDLED_SHA256:
         raise DataFileError(
-            path, "the bundled data file has been modified (SHA-256 differs from the release); restore it (git checkout, or reinstall penguins)"
+            path,
+            "the bundled data file has been modified (SHA-256 differs from the release); "
+            "restore it (git checkout, or reinstall penguins)",
         )
     try:
         text = path.read_text(encoding="utf-8")
@@ -91,8 +94,14 @@ def load_penguins(path: str | Path | None = None) -> pd.DataFrame:
 
 
 def _measurements(path: Path, texts: pd.Series) -> pd.Series:
-    """A numeric column as float64 (an empty field is missing). A written field that is not a
-    finite number (``thirty``, ``nan``, ``inf``) is a :class:`DataFileError` naming its line and column."""
+    """A numeric column as float64, an empty field as missing.
+
+    Raises
+    ------
+    DataFileError
+        Naming the line and column of a written field that is not a finite number (``thirty``,
+        ``nan``, ``inf``): pandas would read some of those as missing or infinite without a word.
+    """
     values = pd.to_numeric(texts, errors="coerce").astype("float64")
     written_but_not_finite = texts.notna() & ~np.isfinite(values)
     if written_but_not_finite.any():

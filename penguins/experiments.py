@@ -7,8 +7,9 @@ points; ``smoke`` is tiny, for tests. Sweeps over seeds are in :mod:`penguins.sw
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from penguins.catalog import NAMED_RUNS
 from penguins.presets import check_preset
@@ -30,12 +31,30 @@ class Point:
 
 @dataclass(frozen=True)
 class Experiment:
+    """A section of the post as data: its name, its title, the parameter it varies and its grid.
+
+    The grid is a function of the preset, so one experiment serves the published book (``full``),
+    previews (``quick``) and the tests (``smoke``) without a second definition.
+    """
+
     name: str
     title: str
     parameter: str  # what varies, as a column name
     grid: Callable[[str], list[Point]]  # preset -> points
 
     def points(self, preset: str) -> list[Point]:
+        """The points this experiment trains at ``preset``.
+
+        Parameters
+        ----------
+        preset : str
+            One of :data:`penguins.presets.PRESETS`; anything else is a ValueError.
+
+        Returns
+        -------
+        list of Point
+            Each value of the swept parameter with the spec trained for it, in the grid's order.
+        """
         return self.grid(check_preset(preset))
 
 
@@ -52,7 +71,12 @@ EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment
     for experiment in (
         Experiment("baseline", "Logistic regression baseline", "model", _named("logistic")),
-        Experiment("basic-networks", "Networks with 0, 1 and 2 hidden layers", "model", _named("hidden-0", "hidden-1", "hidden-2")),
+        Experiment(
+            "basic-networks",
+            "Networks with 0, 1 and 2 hidden layers",
+            "model",
+            _named("hidden-0", "hidden-1", "hidden-2"),
+        ),
         Experiment(
             "depth",
             "Experiment 1: hidden layers of 100 nodes, 1 to 99",
@@ -90,7 +114,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             "epochs",
             "Experiment 4: epochs 1 to 30 with get_model(nodes=100, lr=0.001)",
             "epochs",
-            _by_preset(list(range(1, 31)), [1, 2, 3, 5, 8, 12, 20, 30], [1, 3], lambda epochs: replace(POST_MODEL, epochs=epochs)),
+            _by_preset(
+                list(range(1, 31)),
+                [1, 2, 3, 5, 8, 12, 20, 30],
+                [1, 3],
+                lambda epochs: replace(POST_MODEL, epochs=epochs),
+            ),
         ),
         Experiment(
             "batch-size",
@@ -103,7 +132,12 @@ EXPERIMENTS: dict[str, Experiment] = {
                 lambda size: replace(POST_MODEL, batch_size=size),
             ),
         ),
-        Experiment("lr-schedules", "Learning-rate schedules: step decay and cosine decay with restarts", "schedule", _named("step-decay", "cosine-decay")),
+        Experiment(
+            "lr-schedules",
+            "Learning-rate schedules: step decay and cosine decay with restarts",
+            "schedule",
+            _named("step-decay", "cosine-decay"),
+        ),
         Experiment(
             "overfitting",
             "Preventing overfitting: weight decay, dropout, early stopping, and the network without them",

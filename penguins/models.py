@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import penguins.runtime  # noqa: F401  (sets TensorFlow's environment before Keras loads it)
 
+# isort: split
 import keras
 import numpy as np
 import pandas as pd
@@ -58,7 +59,11 @@ def build_network(spec: NetworkSpec, n_features: int = N_FEATURES, seed: int | N
     dropout_seed = next(seeds)
     if spec.dropout > 0:
         model.add(layers.Dropout(spec.dropout, seed=dropout_seed))
-    model.add(layers.Dense(N_CLASSES, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds))))
+    model.add(
+        layers.Dense(
+            N_CLASSES, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds))
+        )
+    )
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=_learning_rate(spec)),
         loss="sparse_categorical_crossentropy",

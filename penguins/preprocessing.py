@@ -53,6 +53,7 @@ class Split:
 
     @property
     def n_features(self) -> int:
+        """How many input columns the models see (the post's six)."""
         return self.x_train.shape[1]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 import os
+from typing import SupportsIndex
 
 PRESETS = ("full", "quick", "smoke")
 ENV_VARIABLE = "PENGUINS_PRESET"
@@ -21,6 +22,10 @@ SEED_LIMIT = 2**32
 
 
 def check_preset(preset: str) -> str:
+    """``preset`` itself when it is one of :data:`PRESETS`, else a ValueError naming the choices.
+
+    Every entry point checks its preset here, so a typo fails in one line before anything trains.
+    """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {PRESETS}")
     return preset
@@ -32,6 +37,18 @@ def current_preset() -> str:
 
 
 def default_seeds(preset: str) -> tuple[int, ...]:
+    """The seeds every result of ``preset`` is computed over (:data:`DEFAULT_SEEDS`).
+
+    Parameters
+    ----------
+    preset : str
+        One of :data:`PRESETS`.
+
+    Returns
+    -------
+    tuple of int
+        The seeds, in order; the book's means, spreads and intervals are taken over them.
+    """
     return DEFAULT_SEEDS[check_preset(preset)]
 
 
@@ -41,15 +58,19 @@ def search_size(preset: str) -> str:
 
 
 def check_seed(seed: object) -> int:
-    """``seed`` if it is a whole number the libraries take as a seed (0 <= seed < 2**32), else a
-    ValueError in one line (an out-of-range seed would otherwise fail deep in scikit-learn)."""
+    """``seed`` as an int, if it is a whole number the libraries take as a seed.
+
+    Raises
+    ------
+    ValueError
+        In one line, unless ``0 <= seed < 2**32`` (an int or a NumPy integer, not a bool): an
+        out-of-range seed would otherwise fail deep in scikit-learn, after other work was done.
+    """
     message = f"a seed must be a whole number from 0 to {SEED_LIMIT - 1}, got {seed!r}"
-    if isinstance(seed, bool):
+    # int and NumPy integers have __index__; floats and strings do not
+    if isinstance(seed, bool) or not isinstance(seed, SupportsIndex):
         raise ValueError(message)
-    try:
-        value = operator.index(seed)  # int and NumPy integers; not floats or strings
-    except TypeError:
-        raise ValueError(message) from None
+    value = operator.index(seed)
     if not 0 <= value < SEED_LIMIT:
         raise ValueError(message)
     return value

@@ -1,4 +1,4 @@
-"""Reference results and the reproduce gate: did a result move, and by how much?
+"""Reference results and the reproduce gate: whether a result moved, and by how much.
 
 ``compute_reference(preset)`` runs (or reads from the store) every experiment and search of a
 preset and reduces it to a small JSON document:
@@ -39,8 +39,8 @@ import pandas as pd
 
 from penguins.data import load_penguins
 from penguins.experiments import EXPERIMENTS
-from penguins.presets import check_preset, default_seeds
 from penguins.preprocessing import preprocess
+from penguins.presets import check_preset, default_seeds
 from penguins.search import METHODS
 from penguins.store import ResultStore, project_root
 
@@ -54,7 +54,9 @@ def reference_path(preset: str, folder: str | Path | None = None) -> Path:
     if folder is None:
         root = project_root()
         if root is None:
-            raise FileNotFoundError("no project folder (with a pyproject.toml) above the current folder; pass --reference DIR")
+            raise FileNotFoundError(
+                "no project folder (with a pyproject.toml) above the current folder; pass --reference DIR"
+            )
         folder = root / "reference"
     return Path(folder) / f"{check_preset(preset)}.json"
 
@@ -70,9 +72,14 @@ def compute_reference(preset: str, seeds=None, store: ResultStore | None = None,
     penguins = load_penguins()
     exact: dict[str, Any] = {
         "data_shape": list(penguins.shape),
-        "data_sha256": hashlib.sha256(pd.util.hash_pandas_object(penguins, index=True).to_numpy().tobytes()).hexdigest(),
+        "data_sha256": hashlib.sha256(
+            pd.util.hash_pandas_object(penguins, index=True).to_numpy().tobytes()
+        ).hexdigest(),
         "test_rows": {str(seed): preprocess("post", seed).test_rows.tolist() for seed in seeds},
-        "baseline": {str(seed): {score: getattr(sweeps["baseline"].record("logistic", seed), score) for score in SCORES} for seed in seeds},
+        "baseline": {
+            str(seed): {score: getattr(sweeps["baseline"].record("logistic", seed), score) for score in SCORES}
+            for seed in seeds
+        },
         "parameters": {
             f"{name} {value}": [row["params"] for row in sweep.record(value, seeds[0]).summary]
             for name, sweep in sweeps.items()
@@ -90,7 +97,14 @@ def compute_reference(preset: str, seeds=None, store: ResultStore | None = None,
             summaries[f"{name} {value}"] = _summary(rows)
     for method, searched in searches.items():
         summaries[f"{method} search"] = _summary(searched.table())
-    return {"format": FORMAT, "preset": preset, "variant": "post", "seeds": list(seeds), "exact": exact, "summaries": summaries}
+    return {
+        "format": FORMAT,
+        "preset": preset,
+        "variant": "post",
+        "seeds": list(seeds),
+        "exact": exact,
+        "summaries": summaries,
+    }
 
 
 def _summary(rows: pd.DataFrame) -> dict[str, Any]:
@@ -149,8 +163,13 @@ def compare(reference: dict[str, Any], current: dict[str, Any]) -> list[Movement
                 continue
             allowed = tolerance(score, summary[score]["sd"], summary["n"], redrawn=chaotic(key))
             value = now[score]["mean"]
-            movements.append(Movement(f"{key}: mean {score}", expected, value, f"± {allowed:.4f}", abs(value - expected) > allowed))
-    movements += [Movement(f"{key}: present", None, "new", "in reference", True) for key in current["summaries"].keys() - reference["summaries"].keys()]
+            movements.append(
+                Movement(f"{key}: mean {score}", expected, value, f"± {allowed:.4f}", abs(value - expected) > allowed)
+            )
+    movements += [
+        Movement(f"{key}: present", None, "new", "in reference", True)
+        for key in current["summaries"].keys() - reference["summaries"].keys()
+    ]
     return movements
 
 
@@ -184,16 +203,31 @@ def _change(movement: Movement) -> str:
 
 
 def load_reference(path: Path) -> dict[str, Any]:
+    """The committed reference at ``path``, checked for its format.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no reference for the preset; the message says how to write one.
+    ValueError
+        When the file was written in another format than :data:`FORMAT`, so its values would be
+        compared with the wrong meaning.
+    """
     try:
         reference = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no reference for this preset; write one with `penguins check --update`") from None
+        raise FileNotFoundError(
+            f"{path}: no reference for this preset; write one with `penguins check --update`"
+        ) from None
     if reference.get("format") != FORMAT:
         raise ValueError(f"{path}: reference format {reference.get('format')!r}, expected {FORMAT}")
     return reference
 
 
 def save_reference(reference: dict[str, Any], path: Path) -> None:
+    """Write ``reference`` to ``path`` as sorted, indented JSON.
+
+    Sorted and one value a line, so that a new reference's diff shows only the values that moved.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(reference, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-

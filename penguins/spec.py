@@ -79,7 +79,9 @@ class NetworkSpec:
         if self.validate_on_test and self.validation_split:
             problems.append("validate on the test split or on a split of the training rows, not both")
         if self.early_stopping_patience is not None and not (self.validate_on_test or self.validation_split):
-            problems.append("early stopping watches val_accuracy, so it needs validate_on_test=True or a validation_split")
+            problems.append(
+                "early stopping watches val_accuracy, so it needs validate_on_test=True or a validation_split"
+            )
         if problems:
             raise ValueError("; ".join(problems))
 

@@ -35,10 +35,11 @@ import secrets
 import shutil
 import socket
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -52,9 +53,10 @@ FORMAT = 1
 # An entry's mode before the umask: the owner and the group may read and write, others read.
 ENTRY_MODE = 0o664
 # Read errors that may pass by themselves: the read is tried again after each delay, then reported.
-TRANSIENT_ERRNOS = frozenset(
-    {errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.EINTR, errno.EIO, errno.EBUSY, errno.ENOMEM, errno.ETIMEDOUT, errno.ESTALE}
-)
+TRANSIENT_ERRNOS = frozenset({
+    errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.EINTR, errno.EIO, errno.EBUSY, errno.ENOMEM, errno.ETIMEDOUT,
+    errno.ESTALE,
+})
 READ_RETRY_DELAYS_S = (0.1, 0.5, 2.0)
 # A stop file older than this with no owner we can see (another host's) is not removed; legacy
 # empty .stop-* folders (before stop files named their process) are removed after it.
@@ -63,10 +65,12 @@ log = logging.getLogger(__name__)
 
 
 def canonical_json(value: Any) -> str:
+    """``value`` as JSON with sorted keys and no spaces: equal values give equal text, so equal hashes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=True)
 
 
 def sha256_text(text: str) -> str:
+    """The SHA-256 of ``text`` encoded as UTF-8, in hexadecimal (keys and checksums)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -77,8 +81,8 @@ def sha256_text(text: str) -> str:
 # any new one, is in.
 PRESENTATION_MODULES = frozenset(
     {
-        "__main__.py", "cli.py", "catalog.py", "cluster.py", "compile_cache.py", "experiments.py", "extras.py", "presets.py",
-        "sweep.py", "plotting.py", "reference.py", "store.py", "uncertainty.py",
+        "__main__.py", "cli.py", "catalog.py", "cluster.py", "compile_cache.py", "experiments.py", "extras.py",
+        "presets.py", "sweep.py", "plotting.py", "reference.py", "store.py", "uncertainty.py",
     }
 )
 # Folders of presentation only: the claims ledger (it reads results), the chapters' pages and the
@@ -91,8 +95,11 @@ def is_presentation(relative: str) -> bool:
     return relative in PRESENTATION_MODULES or relative.startswith(PRESENTATION_FOLDERS)
 
 
+PACKAGE = Path(__file__).resolve().parent
+
+
 @cache
-def code_fingerprint(package: Path = Path(__file__).resolve().parent) -> str:
+def code_fingerprint(package: Path = PACKAGE) -> str:
     """SHA-256 over the package's computing sources and data files, in path order."""
     digest = hashlib.sha256()
     candidates = (p for p in package.rglob("*") if p.is_file() and p.suffix in {".py", ".csv", ".json"})
@@ -109,8 +116,11 @@ def project_root() -> Path | None:
 
 
 def default_root() -> Path:
-    """``$PENGUINS_STORE``, else ``.penguins-store`` in the project holding the current folder,
-    else the user's cache folder."""
+    """Where the store is when no ``--store`` is given.
+
+    ``$PENGUINS_STORE``, else ``.penguins-store`` in the project holding the current folder, else
+    the user's cache folder.
+    """
     if os.environ.get(ENV_VARIABLE):
         return Path(os.environ[ENV_VARIABLE]).expanduser()
     root = project_root()
@@ -118,8 +128,11 @@ def default_root() -> Path:
 
 
 class StoreError(RuntimeError):
-    """The results store could not be read or written. The message, one line, names the path, the
-    cause and what to do; nothing in the store was lost. ``errno`` is the cause's, if any."""
+    """The results store could not be read or written.
+
+    The message, one line, names the path, the cause and what to do; nothing in the store was
+    lost. ``errno`` is the cause's, if any.
+    """
 
     def __init__(self, message: str, code: int | None = None) -> None:
         super().__init__(message)
@@ -132,8 +145,14 @@ class ReadOnlyStoreError(RuntimeError):
 
 _ADVICE = {
     errno.ENOSPC: "free some disk space or choose another store (--store DIR); every finished result is kept",
-    errno.EDQUOT: "the disk quota is used up: free some space or choose another store (--store DIR); every finished result is kept",
-    errno.EACCES: "you may not use that folder: fix its permissions (docs/store.md, sharing a store) or choose another store (--store DIR)",
+    errno.EDQUOT: (
+        "the disk quota is used up: free some space or choose another store (--store DIR); "
+        "every finished result is kept"
+    ),
+    errno.EACCES: (
+        "you may not use that folder: fix its permissions (docs/store.md, sharing a store) "
+        "or choose another store (--store DIR)"
+    ),
     errno.EPERM: "the file system refuses the change (an immutable folder?): choose another store (--store DIR)",
     errno.EROFS: "the file system is read-only: choose a writable store (--store DIR)",
     errno.EMFILE: "too many open files: raise the limit (ulimit -n) and run again; nothing was deleted",
@@ -146,7 +165,8 @@ _ADVICE = {
 
 def advice(code: int | None) -> str:
     """What to do about an OS error with ``errno`` ``code``, in a few words."""
-    return _ADVICE.get(code, "choose another store (--store DIR), or run again with --debug for the details")
+    fallback = "choose another store (--store DIR), or run again with --debug for the details"
+    return fallback if code is None else _ADVICE.get(code, fallback)
 
 
 def describe_os_error(error: OSError) -> str:
@@ -156,9 +176,11 @@ def describe_os_error(error: OSError) -> str:
 
 
 def owned_name(prefix: str, suffix: str = "") -> str:
-    """A unique file name that says which process made it: ``prefix``, host, process id, a random
-    token, ``suffix``. What a killed process leaves under such a name is found and removed later
-    (:meth:`ResultStore.clean_leftovers`)."""
+    """A unique file name that says which process made it.
+
+    ``prefix``, host, process id, a random token, ``suffix``: what a killed process leaves under
+    such a name is found and removed later (:meth:`ResultStore.clean_leftovers`).
+    """
     return f"{prefix}{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}{suffix}"
 
 
@@ -177,9 +199,12 @@ def owner_is_gone(name: str, prefix: str) -> bool:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all: a temporary file in the same folder (mode
-    ``ENTRY_MODE`` less the umask), flushed to disk, then moved into place with ``os.replace``.
-    On any failure (a full disk, an interrupt) the temporary file is removed and the error raised."""
+    """Write ``data`` to ``path`` whole or not at all.
+
+    A temporary file in the same folder (mode ``ENTRY_MODE`` less the umask), flushed to disk, then
+    moved into place with ``os.replace``. On any failure (a full disk, an interrupt) the temporary
+    file is removed and the error raised, so a reader never sees half an entry.
+    """
     temporary = path.with_name(owned_name(".tmp-", path.suffix))
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, ENTRY_MODE)
     try:
@@ -240,15 +265,19 @@ class KeyLock:
         self._lock = FileLock(self.path)
 
     def acquire(self, timeout: float = -1) -> bool:
-        """Take the lock, waiting at most ``timeout`` seconds (-1: as long as it takes; 0: not at
-        all). Whether it was taken."""
+        """Take the lock, waiting at most ``timeout`` seconds; whether it was taken.
+
+        ``timeout`` -1 waits as long as it takes, 0 not at all.
+        """
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock.acquire(timeout=timeout)
         except Timeout:
             return False
         except OSError as error:
-            raise self._store.error(f"cannot lock {self.path.name} in the results store {self._store.root}", error) from error
+            raise self._store.error(
+                f"cannot lock {self.path.name} in the results store {self._store.root}", error
+            ) from error
         return True
 
     def release(self, stored: bool) -> None:
@@ -280,13 +309,17 @@ class ResultStore:
             )
 
     def check(self) -> None:
-        """Raise :class:`StoreError` if the store's folder cannot be one: it, or a folder above it,
-        is a file. (Whether it can be written shows at the first write, which names the cause.)"""
+        """Raise :class:`StoreError` if the store's folder cannot be one.
+
+        It cannot when it, or a folder above it, is a file. Whether it can be written shows at the
+        first write, which names the cause.
+        """
         for folder in (self.root, *self.root.parents):
             if folder.exists():
                 if not folder.is_dir():
                     raise StoreError(
-                        f"the results store {self.root} cannot be a folder: {folder} is a file; choose another store (--store DIR)",
+                        f"the results store {self.root} cannot be a folder: {folder} is a file; "
+                        "choose another store (--store DIR)",
                         errno.ENOTDIR,
                     )
                 return
@@ -299,11 +332,28 @@ class ResultStore:
         return StoreError(f"{doing}: {reason}; {advice(error.errno)}", error.errno)
 
     def key(self, payload: dict[str, Any]) -> str:
+        """The key of ``payload``'s result.
+
+        Parameters
+        ----------
+        payload : dict
+            What is computed (spec, seed, preprocessing, engine), as JSON-ready values.
+
+        Returns
+        -------
+        str
+            The SHA-256 of the payload, the package's code fingerprint and the library versions:
+            a change to any of them gives another key, so a stale result is never returned.
+        """
         return sha256_text(
             canonical_json({"payload": payload, "code": code_fingerprint(), "versions": library_versions()})
         )
 
     def path(self, key: str) -> Path:
+        """The entry file of ``key``.
+
+        In a folder named by the key's first two characters, so that no folder grows to every entry.
+        """
         return self.root / key[:2] / f"{key}.json"
 
     def lock(self, key: str) -> KeyLock:
@@ -316,7 +366,12 @@ class ResultStore:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise self.error(f"cannot create the folder {folder} for the results store {self.root}" if folder != self.root else f"cannot create the results store {folder}", error) from error
+            raise self.error(
+                f"cannot create the folder {folder} for the results store {self.root}"
+                if folder != self.root
+                else f"cannot create the results store {folder}",
+                error,
+            ) from error
         return folder
 
     def workdir(self, key: str) -> Path:
@@ -324,9 +379,15 @@ class ResultStore:
         return self.create(self.root / "work" / key)
 
     def load(self, key: str) -> dict[str, Any] | None:
-        """The stored result for ``key``, or None when it is missing or damaged (a damaged entry is
-        reported, never returned, and left to be replaced). An entry that cannot be read now is
-        kept and a :class:`StoreError` raised."""
+        """The stored result for ``key``, or None when it is missing or damaged.
+
+        A damaged entry is reported, never returned, and left to be replaced.
+
+        Raises
+        ------
+        StoreError
+            When the entry cannot be read now (it is kept: the fault may pass).
+        """
         path = self.path(key)
         try:
             data = _read_retrying(path)
@@ -337,11 +398,14 @@ class ResultStore:
         try:
             entry = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return _ignore_damaged(path, f"not JSON: {error}")
+            _ignore_damaged(path, f"not JSON: {error}")
+            return None
         if not isinstance(entry, dict) or entry.get("key") != key or entry.get("format") != FORMAT:
-            return _ignore_damaged(path, "not an entry for this key")
+            _ignore_damaged(path, "not an entry for this key")
+            return None
         if entry.get("checksum") != sha256_text(canonical_json(entry.get("result"))):
-            return _ignore_damaged(path, "checksum mismatch")
+            _ignore_damaged(path, "checksum mismatch")
+            return None
         return entry["result"]
 
     def save(self, key: str, payload: dict[str, Any], result: dict[str, Any]) -> None:
@@ -384,7 +448,7 @@ class ResultStore:
         try:
             result = self.load(key)  # another process may have finished it while we waited
             cached = result is not None
-            if not cached:
+            if result is None:
                 result = compute()
                 self.save(key, payload, result)
             stored = True
@@ -393,9 +457,12 @@ class ResultStore:
         return result, cached
 
     def clean_leftovers(self) -> int:
-        """Remove what killed processes left behind, never an entry: temporary files and stop files
-        of processes of this host that have ended, lock files of keys that are stored, and empty
-        stop folders of earlier versions older than a day. Best effort; returns how many went."""
+        """Remove what killed processes left behind, never an entry; how many went.
+
+        Temporary files and stop files of processes of this host that have ended, lock files of
+        keys that are stored, and empty stop folders of earlier versions older than a day. Best
+        effort: what cannot be removed now stays for a later call.
+        """
         removed = 0
         candidates = [
             *((path, ".tmp-") for path in self.root.glob("*/.tmp-*")),
@@ -413,8 +480,10 @@ class ResultStore:
 
 
 def _ignore_damaged(path: Path, reason: str) -> None:
-    """Report a damaged entry (once per process) and treat it as missing: it is replaced when its
-    result is computed again, and never deleted by the store."""
+    """Report a damaged entry (once per process) and treat it as missing.
+
+    It is replaced when its result is computed again, and never deleted by the store.
+    """
     if path not in _reported_damage:
         _reported_damage.add(path)
         log.warning("ignoring damaged store entry %s (%s): it will be computed again and replaced", path, reason)

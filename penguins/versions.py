@@ -22,6 +22,12 @@ DISTRIBUTIONS = (
 
 @cache
 def library_versions() -> dict[str, str]:
+    """The version of Python and of every library in :data:`DISTRIBUTIONS`, by name.
+
+    These versions are part of every store key and every stored entry: a result computed with
+    other libraries is never read back as this one. A library that is not installed is
+    ``"not installed"``.
+    """
     versions = {"python": platform.python_version()}
     for name, candidates in DISTRIBUTIONS:
         versions[name] = _first_installed(candidates)

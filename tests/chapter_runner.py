@@ -138,7 +138,7 @@ def run_chapter(
         finally:
             notebook.cells.pop(0)
 
-        for index, (block, cell) in enumerate(zip(chapter.blocks, notebook.cells)):
+        for index, (block, cell) in enumerate(zip(chapter.blocks, notebook.cells, strict=True)):
             if isinstance(block, CodeCell):
                 if block.options.get("eval", True) is False:
                     continue
@@ -146,7 +146,8 @@ def run_chapter(
                     client.execute_cell(cell, index)
                 except CellExecutionError as error:
                     if block.options.get("error") is not True:
-                        raise ChapterError(f"{where}: {block.describe()} failed:\n{ANSI_COLOUR.sub('', str(error))}") from error
+                        output = ANSI_COLOUR.sub("", str(error))
+                        raise ChapterError(f"{where}: {block.describe()} failed:\n{output}") from error
                 cell_runs.append(CellRun(block, [dict(output) for output in cell.outputs]))
             else:
                 inline_runs.extend(_evaluate_inline(client, block, where))
@@ -163,9 +164,12 @@ def _evaluate_inline(client: Any, block: Markdown, where: str) -> list[InlineRun
     reply = client.wait_for_reply(message_id)
     content = reply["content"]
     if content.get("status") != "ok":
-        raise ChapterError(f"{where}: the inline expressions from line {block.line} could not run: {content.get('ename')}: {content.get('evalue')}")
+        raise ChapterError(
+            f"{where}: the inline expressions from line {block.line} could not run: "
+            f"{content.get('ename')}: {content.get('evalue')}"
+        )
     runs = []
-    for key, item in zip(requested, expressions):
+    for key, item in zip(requested, expressions, strict=True):
         result = content["user_expressions"][key]
         if result.get("status") != "ok":
             raise ChapterError(
@@ -211,11 +215,20 @@ def layout_problems(run: ChapterRun, where: str) -> list[str]:
         problems += _cell_problems(cell_run, where)
         for uuid in {match for output in cell_run.outputs for match in STYLER_ID.findall(_html(output))}:
             if uuid in owners and owners[uuid] != cell.describe():
-                problems.append(f"{where}: {cell.describe()} and {owners[uuid]} style tables with the same uuid {uuid!r}")
+                problems.append(
+                    f"{where}: {cell.describe()} and {owners[uuid]} style tables with the same uuid {uuid!r}"
+                )
             owners.setdefault(uuid, cell.describe())
     for inline in run.visible_inline():
         text = inline.text
-        if "\n" in text or len(text) > INLINE_LIMIT or LONG_DECIMAL.search(text) or re.match(r"^(np|numpy)\.", text) or text.startswith("<") or not text.strip():
+        if (
+            "\n" in text
+            or len(text) > INLINE_LIMIT
+            or LONG_DECIMAL.search(text)
+            or re.match(r"^(np|numpy)\.", text)
+            or text.startswith("<")
+            or not text.strip()
+        ):
             problems.append(
                 f"{where}:{inline.expression.line}: inline expression `{{python}} {inline.expression.expression}` "
                 f"would write {text!r} into the prose; give it a short formatted value (penguins.pages.format)"
@@ -234,25 +247,47 @@ def _cell_problems(cell_run: CellRun, where: str) -> list[str]:
     shown = [output for output in cell_run.outputs if not _is_stderr(output)]
     plain = [output for output in shown if not any(mime in output.get("data", {}) for mime in SHOWN_MIMES)]
     if plain:
-        problems.append(f"{where}: {cell.describe()} shows plain text {[_describe_output(output) for output in plain]}; show a table, a figure or prose")
+        problems.append(
+            f"{where}: {cell.describe()} shows plain text {[_describe_output(output) for output in plain]}; "
+            "show a table, a figure or prose"
+        )
     label = cell.label or ""
     if label.startswith("fig-"):
         images = [output for output in shown if FIGURE_MIME in output.get("data", {})]
         if len(images) != 1 or len(shown) != 1:
-            problems.append(f"{where}: {cell.describe()} should show exactly one figure, shows {[_describe_output(o) for o in shown]}; end the plotting line with `;`")
+            problems.append(
+                f"{where}: {cell.describe()} should show exactly one figure, "
+                f"shows {[_describe_output(o) for o in shown]}; end the plotting line with `;`"
+            )
         for image in images:
             width = png_width(image["data"][FIGURE_MIME])
             if width > MAX_FIGURE_PIXELS:
-                problems.append(f"{where}: {cell.describe()} draws a figure {width} pixels wide; the text column shows {MAX_FIGURE_PIXELS}")
+                problems.append(
+                    f"{where}: {cell.describe()} draws a figure {width} pixels wide; "
+                    f"the text column shows {MAX_FIGURE_PIXELS}"
+                )
     if label.startswith("tbl-"):
-        tables = [output for output in shown if "text/html" in output.get("data", {}) or "text/markdown" in output.get("data", {})]
+        tables = [
+            output
+            for output in shown
+            if "text/html" in output.get("data", {}) or "text/markdown" in output.get("data", {})
+        ]
         if len(tables) != 1 or len(shown) != 1:
-            problems.append(f"{where}: {cell.describe()} should show exactly one table, shows {[_describe_output(o) for o in shown]}")
+            problems.append(
+                f"{where}: {cell.describe()} should show exactly one table, "
+                f"shows {[_describe_output(o) for o in shown]}"
+            )
         for output in tables:
             if 'class="index_name' in _html(output) or _header_rows(_html(output)) > 1 and "<th></th>" in _html(output):
-                problems.append(f"{where}: {cell.describe()} shows a header row holding only index names; show the table with penguins.pages.tables.show")
+                problems.append(
+                    f"{where}: {cell.describe()} shows a header row holding only index names; "
+                    "show the table with penguins.pages.tables.show"
+                )
             if _numbered_rows(_html(output)):
-                problems.append(f"{where}: {cell.describe()} shows row numbers 0, 1, ... as the first column; show the table with penguins.pages.tables.show")
+                problems.append(
+                    f"{where}: {cell.describe()} shows row numbers 0, 1, ... as the first column; "
+                    "show the table with penguins.pages.tables.show"
+                )
     return problems
 
 
@@ -274,7 +309,10 @@ def _numbered_rows(html: str) -> bool:
     body = ROW_HEADING.search(html)
     if not body:
         return False
-    headings = [re.sub(r"<.*?>", "", cell).strip() for cell in re.findall(r"<tr[^>]*>\s*(<th.*?</th>)", body.group(0), re.DOTALL)]
+    headings = [
+        re.sub(r"<.*?>", "", cell).strip()
+        for cell in re.findall(r"<tr[^>]*>\s*(<th.*?</th>)", body.group(0), re.DOTALL)
+    ]
     return len(headings) > 1 and headings == [str(number) for number in range(len(headings))]
 
 

@@ -81,7 +81,9 @@ def test_a_single_run_far_from_ours_is_found_with_the_stated_power() -> None:
 
 def test_seeds_that_all_reach_100_percent_do_not_make_a_zero_width_interval() -> None:
     perfect = np.ones(10)
-    assert rules.single_run(perfect, 0.986, "test accuracy", TEST_PENGUINS).verdict == REPRODUCED  # one penguin wrong: plausible
+    assert (
+        rules.single_run(perfect, 0.986, "test accuracy", TEST_PENGUINS).verdict == REPRODUCED
+    )  # one penguin wrong: plausible
     assert rules.single_run(perfect, 0.855, "test accuracy", TEST_PENGUINS).verdict == NOT_REPRODUCED  # ten wrong: not
     assert rules.single_run(np.full(10, 11.0), 12, "epoch").verdict == REPRODUCED  # whole numbers get a floor too
 
@@ -89,7 +91,9 @@ def test_seeds_that_all_reach_100_percent_do_not_make_a_zero_width_interval() ->
 # --------------------------------------------------------------------------- effects against a margin
 
 
-def paired_differences(rng: np.random.Generator, means: np.ndarray, seeds: int, spread: float = 0.03, shared: float = 0.015) -> np.ndarray:
+def paired_differences(
+    rng: np.random.Generator, means: np.ndarray, seeds: int, spread: float = 0.03, shared: float = 0.015
+) -> np.ndarray:
     """Per-seed paired differences (seeds x comparisons): a seed effect every comparison of the
     family shares (the same split) plus each comparison's own noise, rounded to whole penguins."""
     seed_effect = rng.normal(0, shared, (seeds, 1))
@@ -97,7 +101,9 @@ def paired_differences(rng: np.random.Generator, means: np.ndarray, seeds: int, 
     return np.round((means + seed_effect + noise) * TEST_PENGUINS) / TEST_PENGUINS
 
 
-def simulate(rule: Callable[[np.ndarray], rules.Verdict], means: list[float], seeds: int, repetitions: int, seed: int) -> dict[str, float]:
+def simulate(
+    rule: Callable[[np.ndarray], rules.Verdict], means: list[float], seeds: int, repetitions: int, seed: int
+) -> dict[str, float]:
     rng = np.random.default_rng(seed)
     return rates([rule(paired_differences(rng, np.asarray(means), seeds)).verdict for _ in range(repetitions)])
 
@@ -166,7 +172,9 @@ def test_within_margin_finds_equal_means_equivalent_at_thirty_seeds() -> None:
 
 
 def test_within_margin_over_a_family_keeps_a_wrong_reproduced_under_the_level() -> None:
-    found = simulate(lambda d: rules.within_margin(family(d), DELTA, "difference", FLOOR), [DELTA] * 10 + [-DELTA] * 10, 10, 600, 13)
+    found = simulate(
+        lambda d: rules.within_margin(family(d), DELTA, "difference", FLOOR), [DELTA] * 10 + [-DELTA] * 10, 10, 600, 13
+    )
     assert found[REPRODUCED] <= allowed(ALPHA, 600) and found[NOT_REPRODUCED] <= allowed(ALPHA, 600)
 
 
@@ -210,7 +218,9 @@ def test_kendall_taus_equal_scipys_row_by_row_with_ties_and_gaps() -> None:
 
 def test_trend_keeps_both_errors_under_the_level_without_a_trend() -> None:
     rng = np.random.default_rng(15)
-    verdicts = [rules.trend(sweep(rng, np.full(10, 0.8), 10, np.full(10, 0.08)), +1, "accuracy", 5).verdict for _ in range(1500)]
+    verdicts = [
+        rules.trend(sweep(rng, np.full(10, 0.8), 10, np.full(10, 0.08)), +1, "accuracy", 5).verdict for _ in range(1500)
+    ]
     found = rates(verdicts)
     assert found[REPRODUCED] <= allowed(ALPHA, 1500) and found[NOT_REPRODUCED] <= allowed(ALPHA, 1500)
 
@@ -232,20 +242,33 @@ def test_stability_does_not_rise_just_because_the_accuracy_nears_one() -> None:
     tables = [sweep(rng, rising, 10, np.full(12, 0.06)) for _ in range(800)]
     verdicts = [rules.stability_trend(table, -1, "accuracy", TEST_PENGUINS, 5).verdict for table in tables]
     assert rates(verdicts)[REPRODUCED] <= allowed(ALPHA, 800)
-    raw_sd_falls = np.mean([pd.Series(table.std(ddof=1).to_numpy()).corr(pd.Series(range(12)), method="kendall") < 0 for table in tables])
+    raw_sd_falls = np.mean(
+        [pd.Series(table.std(ddof=1).to_numpy()).corr(pd.Series(range(12)), method="kendall") < 0 for table in tables]
+    )
     assert raw_sd_falls > 0.9  # the confound the old rule read as stability
 
 
 def test_stability_finds_a_spread_that_really_shrinks() -> None:
     rng = np.random.default_rng(18)
-    verdicts = [rules.stability_trend(sweep(rng, np.full(10, 0.85), 10, np.linspace(0.20, 0.04, 10)), -1, "accuracy", TEST_PENGUINS, 5).verdict for _ in range(400)]
+    verdicts = [
+        rules.stability_trend(
+            sweep(rng, np.full(10, 0.85), 10, np.linspace(0.20, 0.04, 10)), -1, "accuracy", TEST_PENGUINS, 5
+        ).verdict
+        for _ in range(400)
+    ]
     assert rates(verdicts)[REPRODUCED] >= 0.80
 
 
 def test_stability_contrast_keeps_both_errors_under_the_level_with_equal_spreads() -> None:
     rng = np.random.default_rng(19)
     verdicts = [
-        rules.stability_contrast(sweep(rng, np.array([0.6, 0.62, 0.9, 0.91, 0.92, 0.6]), 10, np.full(6, 0.07)), [10, 20, 60], [30, 40, 50], "shapes", TEST_PENGUINS).verdict
+        rules.stability_contrast(
+            sweep(rng, np.array([0.6, 0.62, 0.9, 0.91, 0.92, 0.6]), 10, np.full(6, 0.07)),
+            [10, 20, 60],
+            [30, 40, 50],
+            "shapes",
+            TEST_PENGUINS,
+        ).verdict
         for _ in range(1500)
     ]
     found = rates(verdicts)
@@ -258,7 +281,10 @@ def test_stability_contrast_keeps_both_errors_under_the_level_with_equal_spreads
 @pytest.mark.parametrize(("tries", "candidates"), [(10, 8), (30, 10)])
 def test_a_candidate_no_better_than_the_others_is_rarely_called_better_or_worse(tries: int, candidates: int) -> None:
     rng = np.random.default_rng(tries)
-    verdicts = [rules.beats_chance(int(rng.binomial(tries, 1 / candidates)), tries, 1 / candidates, "it").verdict for _ in range(3000)]
+    verdicts = [
+        rules.beats_chance(int(rng.binomial(tries, 1 / candidates)), tries, 1 / candidates, "it").verdict
+        for _ in range(3000)
+    ]
     found = rates(verdicts)
     assert found[REPRODUCED] <= allowed(ALPHA, 3000) and found[NOT_REPRODUCED] <= allowed(ALPHA, 3000)
 

@@ -25,7 +25,11 @@ def test_a_value_comes_back_as_it_went_in(tmp_path):
 
 @pytest.mark.parametrize(
     "damage",
-    [lambda data: data[: len(data) // 2], lambda data: data[:-1] + b"\x00", lambda data: data[len(compile_cache.MAGIC) :]],
+    [
+        lambda data: data[: len(data) // 2],
+        lambda data: data[:-1] + b"\x00",
+        lambda data: data[len(compile_cache.MAGIC) :],
+    ],
     ids=["truncated", "altered", "foreign"],
 )
 def test_a_damaged_file_is_removed_and_written_again(tmp_path, damage):
@@ -85,7 +89,13 @@ def test_jax_uses_the_checked_cache_and_a_damaged_program_is_compiled_and_replac
     script.write_text(TRAIN_ONE)
 
     def train(seed: int) -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, str(script), str(tmp_path / "store"), str(seed)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+        done = subprocess.run(
+            [sys.executable, str(script), str(tmp_path / "store"), str(seed)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         return done
 

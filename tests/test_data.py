@@ -63,14 +63,39 @@ def test_a_folder_is_not_called_a_missing_file(tmp_path):
         (lambda lines: lines[:100], "has 99 data rows, expected 344"),
         (lambda lines: lines[:-1] + [lines[-1][:15]], "line 345 has 3 fields"),
         (lambda lines: ["species,island"] + lines[1:], "header is"),
-        (lambda lines: lines[:5] + [lines[5].replace("36.7", "thirty")] + lines[6:], "line 6, column 'bill_length_mm': 'thirty' is not a number"),
-        (lambda lines: lines[:5] + [lines[5].replace("Torgersen", "Atlantis")] + lines[6:], "unknown labels \\['Atlantis'\\]"),
+        (
+            lambda lines: lines[:5] + [lines[5].replace("36.7", "thirty")] + lines[6:],
+            "line 6, column 'bill_length_mm': 'thirty' is not a number",
+        ),
+        (
+            lambda lines: lines[:5] + [lines[5].replace("Torgersen", "Atlantis")] + lines[6:],
+            "unknown labels \\['Atlantis'\\]",
+        ),
         (lambda lines: [], "file is empty"),
-        (lambda lines: lines[:5] + [lines[5].replace("36.7", "inf")] + lines[6:], "line 6, column 'bill_length_mm': 'inf' is not a finite number"),
-        (lambda lines: lines[:9] + [lines[9].replace("3475.0", "-Infinity")] + lines[10:], "line 10, column 'body_mass_g': '-Infinity' is not a finite number"),
-        (lambda lines: lines[:5] + [lines[5].replace("36.7", "nan")] + lines[6:], "line 6, column 'bill_length_mm': 'nan' is not a number"),
+        (
+            lambda lines: lines[:5] + [lines[5].replace("36.7", "inf")] + lines[6:],
+            "line 6, column 'bill_length_mm': 'inf' is not a finite number",
+        ),
+        (
+            lambda lines: lines[:9] + [lines[9].replace("3475.0", "-Infinity")] + lines[10:],
+            "line 10, column 'body_mass_g': '-Infinity' is not a finite number",
+        ),
+        (
+            lambda lines: lines[:5] + [lines[5].replace("36.7", "nan")] + lines[6:],
+            "line 6, column 'bill_length_mm': 'nan' is not a number",
+        ),
     ],
-    ids=["too-few-rows", "cut-mid-line", "bad-header", "not-a-number", "unknown-label", "empty", "infinite", "minus-infinity", "written-nan"],
+    ids=[
+        "too-few-rows",
+        "cut-mid-line",
+        "bad-header",
+        "not-a-number",
+        "unknown-label",
+        "empty",
+        "infinite",
+        "minus-infinity",
+        "written-nan",
+    ],
 )
 def test_damaged_file_gives_a_clear_error(tmp_path, damage, message):
     lines = damage(bundled_lines())

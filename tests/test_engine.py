@@ -23,12 +23,11 @@ the schedules themselves are compared run by run at a low learning rate.
 import os
 from dataclasses import replace
 
+import keras  # noqa: E402
 import numpy as np
 import pytest
 
 from penguins import engine  # first: the package sets TensorFlow's environment before Keras loads it
-
-import keras  # noqa: E402
 from penguins.catalog import NAMED_RUNS, POST_REGULARISATION
 from penguins.models import build_network
 from penguins.preprocessing import preprocess
@@ -48,14 +47,25 @@ CASES = [
     (NetworkSpec(hidden=(100, 100), epochs=2, batch_size=275), 5),
     # the rest of the post's networks: no hidden layer, schedules, penalties, dropout, validation
     (NetworkSpec(hidden=(), epochs=2), 6),
-    (NetworkSpec(hidden=(12, 12), learning_rate=0.004, schedule="step_decay", step_every=1, epochs=3, batch_size=64), 7),
+    (
+        NetworkSpec(hidden=(12, 12), learning_rate=0.004, schedule="step_decay", step_every=1, epochs=3, batch_size=64),
+        7,
+    ),
     (NetworkSpec(hidden=(12, 12), learning_rate=0.004, schedule="cosine_restarts", first_decay_steps=5, epochs=2), 8),
     (NetworkSpec(hidden=(8, 12), epochs=2, batch_size=16, **POST_REGULARISATION), 9),
-    (NetworkSpec(hidden=(10, 20), dropout=0.5, epochs=2, batch_size=24, **POST_REGULARISATION), 10),  # last batch 11 rows
+    (
+        NetworkSpec(hidden=(10, 20), dropout=0.5, epochs=2, batch_size=24, **POST_REGULARISATION),
+        10,
+    ),  # last batch 11 rows
     (NetworkSpec(hidden=(6, 6), epochs=2, batch_size=40, validate_on_test=True), 11),
     (NetworkSpec(hidden=(5,), epochs=1, batch_size=1), 13),  # one row per step, padded to two; 275 steps
     # stops after 7 of 12 epochs (the test checks that Keras stops early too)
-    (NetworkSpec(hidden=(6, 6), dropout=0.3, epochs=12, batch_size=16, validate_on_test=True, early_stopping_patience=1), 12),
+    (
+        NetworkSpec(
+            hidden=(6, 6), dropout=0.3, epochs=12, batch_size=16, validate_on_test=True, early_stopping_patience=1
+        ),
+        12,
+    ),
 ]
 EARLY_STOPPED = len(CASES) - 1
 
@@ -78,17 +88,19 @@ def keras_train(spec: NetworkSpec, seed: int, monkeypatch) -> tuple[RunRecord, l
 @pytest.fixture(scope="module")
 def engine_results():
     """One engine call for every case (each distinct program compiles once)."""
-    specs, seeds = zip(*CASES)
+    specs, seeds = zip(*CASES, strict=True)
     return engine.fit_batch(specs, seeds), engine.train_batch(specs, seeds)
 
 
-@pytest.mark.parametrize("spec, seed", [(NetworkSpec(hidden=(3, 100, 2)), 7), (NetworkSpec(hidden=(100,) * 4), 2**32 - 1)])
+@pytest.mark.parametrize(
+    "spec, seed", [(NetworkSpec(hidden=(3, 100, 2)), 7), (NetworkSpec(hidden=(100,) * 4), 2**32 - 1)]
+)
 def test_initial_weights_are_keras_bit_for_bit(spec, seed):
     keras.backend.clear_session()
     expected = build_network(spec, 6, seed=seed).get_weights()
     actual = engine.initial_weights(spec, seed, 6)
     assert [w.shape for w in actual] == [w.shape for w in expected]
-    for mine, theirs in zip(actual, expected):
+    for mine, theirs in zip(actual, expected, strict=True):
         np.testing.assert_array_equal(mine, theirs)
 
 
@@ -108,9 +120,11 @@ def test_batch_order_is_the_one_keras_fit_uses():
     row_of = {row.tobytes(): i for i, row in enumerate(x)}
     assert len(row_of) == len(x)  # rows are unique, so a batch's rows give its indices
     fed = [np.array([row_of[row.tobytes()] for row in batch]) for batch in seen]
-    expected = [batch for epoch in engine.keras_batch_order(seed, len(x), spec.epochs, spec.batch_size) for batch in epoch]
+    expected = [
+        batch for epoch in engine.keras_batch_order(seed, len(x), spec.epochs, spec.batch_size) for batch in epoch
+    ]
     assert len(fed) == len(expected) == 2 * 18
-    for mine, theirs in zip(expected, fed):
+    for mine, theirs in zip(expected, fed, strict=True):
         np.testing.assert_array_equal(mine, theirs)
     # Keras 3.15 / TF 2.21 with a global seed repeats the epoch-1 order in every epoch
     np.testing.assert_array_equal(np.concatenate(fed[:18]), np.concatenate(fed[18:]))
@@ -148,7 +162,7 @@ def test_same_weights_and_record_as_keras(case, engine_results, monkeypatch):
         assert 1 < theirs.epochs_run < spec.epochs and trained[case].weights == []  # stopped before the end
     else:
         assert [w.shape for w in trained[case].weights] == [w.shape for w in expected_weights]
-        for weight, expected in zip(trained[case].weights, expected_weights):
+        for weight, expected in zip(trained[case].weights, expected_weights, strict=True):
             np.testing.assert_allclose(weight, expected, rtol=0, atol=TOLERANCE)
 
     mine = records[case]
@@ -272,7 +286,9 @@ def test_split_work_covers_every_request_once_and_keeps_merged_runs_together():
 
 
 def test_call_groups_are_the_calls_train_in_calls_makes():
-    specs = [NetworkSpec(hidden=(3,), epochs=epochs) for epochs in (1, 2)] * 2 + [NetworkSpec(hidden=(2, 2), epochs=1, batch_size=64)]
+    specs = [NetworkSpec(hidden=(3,), epochs=epochs) for epochs in (1, 2)] * 2 + [
+        NetworkSpec(hidden=(2, 2), epochs=1, batch_size=64)
+    ]
     seeds = [0, 0, 1, 1, 2]
     made = [indices for indices, _ in engine.train_in_calls(specs, seeds)]
     assert engine.call_groups(specs, seeds) == made
@@ -335,8 +351,14 @@ def test_a_run_from_given_weights_is_keras_fit_after_set_weights():
     Tuner loads a checkpoint) and ``fit`` with ``initial_epoch`` (fresh Adam, schedule and batch
     order); ``epoch_weights`` are the weights after each of its epochs."""
     spec = NetworkSpec(
-        hidden=(16, 16), dropout=0.4, learning_rate=0.004, schedule="cosine_restarts", first_decay_steps=5,
-        epochs=3, validate_on_test=True, **POST_REGULARISATION,
+        hidden=(16, 16),
+        dropout=0.4,
+        learning_rate=0.004,
+        schedule="cosine_restarts",
+        first_decay_steps=5,
+        epochs=3,
+        validate_on_test=True,
+        **POST_REGULARISATION,
     )
     seed, split = 5, preprocess("post", 5)
     start = engine.initial_weights(spec, 99, split.n_features)
@@ -350,12 +372,17 @@ def test_a_run_from_given_weights_is_keras_fit_after_set_weights():
     after_epoch = []
     keep = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: after_epoch.append(model.get_weights()))
     history = model.fit(
-        split.x_train.astype("float32"), split.y_train, epochs=spec.epochs + 2, initial_epoch=2,
-        validation_data=(split.x_test.astype("float32"), split.y_test), callbacks=[keep], verbose=0,
+        split.x_train.astype("float32"),
+        split.y_train,
+        epochs=spec.epochs + 2,
+        initial_epoch=2,
+        validation_data=(split.x_test.astype("float32"), split.y_test),
+        callbacks=[keep],
+        verbose=0,
     )
     assert len(trained.epoch_weights) == len(after_epoch) == spec.epochs
-    for mine, theirs in zip(trained.epoch_weights, after_epoch):
-        for weight, expected in zip(mine, theirs):
+    for mine, theirs in zip(trained.epoch_weights, after_epoch, strict=True):
+        for weight, expected in zip(mine, theirs, strict=True):
             np.testing.assert_allclose(weight, expected, rtol=0, atol=TOLERANCE)
     for name, values in history.history.items():
         np.testing.assert_allclose(trained.fitted.history[name], values, rtol=0, atol=TOLERANCE)
@@ -368,4 +395,9 @@ def test_predict_is_keras_predict():
     weights = engine.initial_weights(spec, 4, split.n_features)
     keras.backend.clear_session()
     model = build_network(spec, split.n_features, seed=4)
-    np.testing.assert_allclose(engine.predict(weights, split.x_test), model.predict(split.x_test.astype("float32"), verbose=0), rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(
+        engine.predict(weights, split.x_test),
+        model.predict(split.x_test.astype("float32"), verbose=0),
+        rtol=0,
+        atol=TOLERANCE,
+    )

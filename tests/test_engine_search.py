@@ -13,12 +13,11 @@ and, trial by trial, with Keras Tuner training Keras models seeded as the engine
 
 from dataclasses import replace
 
+import keras  # noqa: E402
 import numpy as np
 import pytest
 
 from penguins import engine  # first: the package sets TensorFlow's environment before Keras loads it
-
-import keras  # noqa: E402
 from penguins.engine_search import candidate_network, fit_seed, oracle_seed, search_on_engine
 from penguins.models import build_network
 from penguins.preprocessing import preprocess
@@ -43,12 +42,19 @@ def test_the_protocol_is_the_keras_searchs(random_pair):
     assert [row["effective"] for row in on_engine.rows] == [row["effective"] for row in on_keras.rows]
     # every fit trains with what Keras' fit ran with (the Keras search's probe measured it)
     compared = ("candidate", "fold", "epochs", "steps", "initial_epoch", "epochs_run", "n_samples", "units", "dropout")
-    assert [{k: fit[k] for k in compared} for fit in on_engine.fits[:-1]] == [{k: fit[k] for k in compared} for fit in on_keras.fits[:-1]]
-    for mine, theirs in zip(on_engine.fits, on_keras.fits):
+    assert [{k: fit[k] for k in compared} for fit in on_engine.fits[:-1]] == [
+        {k: fit[k] for k in compared} for fit in on_keras.fits[:-1]
+    ]
+    for mine, theirs in zip(on_engine.fits, on_keras.fits, strict=True):
         assert mine["learning_rate"] == pytest.approx(theirs["learning_rate"], rel=1e-6)
     assert on_engine.fits[-1]["fold"] == "refit" and on_engine.fits[-1]["n_samples"] == on_keras.fits[-1]["n_samples"]
-    assert on_engine.fits[-1]["candidate"] == on_engine.rows[np.argmin([row["rank_test_score"] for row in on_engine.rows])]["candidate"]
-    unnamed = [[{k: v for k, v in row.items() if k != "layer"} for row in record.summary] for record in (on_engine, on_keras)]
+    assert (
+        on_engine.fits[-1]["candidate"]
+        == on_engine.rows[np.argmin([row["rank_test_score"] for row in on_engine.rows])]["candidate"]
+    )
+    unnamed = [
+        [{k: v for k, v in row.items() if k != "layer"} for row in record.summary] for record in (on_engine, on_keras)
+    ]
     assert unnamed[0] == unnamed[1]  # Keras numbers its layers across the search's models
     assert on_engine.early_stopping_fits == on_keras.early_stopping_fits == 0
 
@@ -61,14 +67,23 @@ def test_a_fit_is_the_keras_fit_with_its_seed(random_pair):
     spec, (_, on_engine) = preset("random", "smoke"), random_pair
     candidate, fold = 1, 0
     split = preprocess("post", 0)
-    train_rows, held_out = list(check_cv(spec.cv, split.y_train, classifier=True).split(split.x_train, split.y_train))[fold]
+    train_rows, held_out = list(check_cv(spec.cv, split.y_train, classifier=True).split(split.x_train, split.y_train))[
+        fold
+    ]
     network = candidate_network(spec, effective_fit_settings(spec, on_engine.rows[candidate]["params"]))
     seed = fit_seed(0, candidate, fold)
     keras.backend.clear_session()
     seed_everything(seed)
     model = build_network(network, split.n_features, seed=seed)
     x = split.x_train.astype("float32")
-    model.fit(x[train_rows], split.y_train[train_rows], epochs=network.epochs, batch_size=network.batch_size, validation_data=(split.x_test.astype("float32"), split.y_test), verbose=0)
+    model.fit(
+        x[train_rows],
+        split.y_train[train_rows],
+        epochs=network.epochs,
+        batch_size=network.batch_size,
+        validation_data=(split.x_test.astype("float32"), split.y_test),
+        verbose=0,
+    )
     probabilities = model.predict(x[held_out], verbose=0)
     (trained,) = engine.fit_batch([network], [seed], "post", [engine.FoldRows(0, tuple(train_rows))])
     np.testing.assert_allclose(trained.fitted.train_probabilities[held_out], probabilities, rtol=0, atol=1e-6)
@@ -110,7 +125,12 @@ def test_fold_rows_are_checked():
     with pytest.raises(ValueError, match="distinct"):
         engine.FoldRows(0, (1, 1))
     with pytest.raises(ValueError, match="index the 275 training rows"):
-        engine.fit_batch([candidate_network(preset("grid", "smoke"), effective_fit_settings(preset("grid", "smoke"), {}))], [0], "post", [engine.FoldRows(0, (0, 275))])
+        engine.fit_batch(
+            [candidate_network(preset("grid", "smoke"), effective_fit_settings(preset("grid", "smoke"), {}))],
+            [0],
+            "post",
+            [engine.FoldRows(0, (0, 275))],
+        )
 
 
 @pytest.fixture(scope="module")
@@ -130,19 +150,38 @@ def test_hyperband_on_the_engine_runs_keras_tuners_search(hyperband_pair):
     first_round = [i for i, row in enumerate(on_keras.rows) if row["round"] == 0]
     assert len(first_round) >= 4
     for i in first_round:
-        assert (on_engine.rows[i]["units"], on_engine.rows[i]["rate"]) == (on_keras.rows[i]["units"], on_keras.rows[i]["rate"])
+        assert (on_engine.rows[i]["units"], on_engine.rows[i]["rate"]) == (
+            on_keras.rows[i]["units"],
+            on_keras.rows[i]["rate"],
+        )
     # a promoted trial continues the best trial of its bracket's previous round, on the engine's scores
     rows = {row["trial_id"]: row for row in on_engine.rows}
     for row in on_engine.rows:
         if row["from_trial"] is not None:
             parent = rows[row["from_trial"]]
-            rivals = [r["score"] for r in on_engine.rows if (r["bracket"], r["round"]) == (row["bracket"], row["round"] - 1)]
+            rivals = [
+                r["score"] for r in on_engine.rows if (r["bracket"], r["round"]) == (row["bracket"], row["round"] - 1)
+            ]
             assert parent["score"] == max(rivals) and (row["units"], row["rate"]) == (parent["units"], parent["rate"])
     # every trial trains with what the Keras Tuner trial's fit ran with (its probe measured it)
-    compared = ("trial_id", "epochs", "initial_epoch", "steps", "epochs_run", "n_samples", "batch_size_min", "batch_size_max")
-    assert [{k: fit[k] for k in compared} for fit in on_engine.fits] == [{k: fit[k] for k in compared} for fit in on_keras.fits]
+    compared = (
+        "trial_id",
+        "epochs",
+        "initial_epoch",
+        "steps",
+        "epochs_run",
+        "n_samples",
+        "batch_size_min",
+        "batch_size_max",
+    )
+    assert [{k: fit[k] for k in compared} for fit in on_engine.fits] == [
+        {k: fit[k] for k in compared} for fit in on_keras.fits
+    ]
     for i in first_round:
-        assert (on_engine.fits[i]["units"], on_engine.fits[i]["dropout"]) == (on_keras.fits[i]["units"], on_keras.fits[i]["dropout"])
+        assert (on_engine.fits[i]["units"], on_engine.fits[i]["dropout"]) == (
+            on_keras.fits[i]["units"],
+            on_keras.fits[i]["dropout"],
+        )
         schedule = on_keras.fits[i]["learning_rate"]
         assert {k: schedule[k] for k in on_engine.fits[i]["learning_rate"]} == on_engine.fits[i]["learning_rate"]
     best = max(on_engine.rows, key=lambda row: row["score"])
@@ -173,15 +212,30 @@ def test_engine_hyperband_trials_are_keras_tuner_trials_with_their_seeds(tmp_pat
 
     keras.backend.clear_session()
     tuner = SeededHyperband(
-        kt_model, objective="val_accuracy", max_epochs=spec.max_epochs, factor=spec.factor, seed=oracle_seed(0),
-        directory=str(tmp_path), project_name="seeded", overwrite=True,
+        kt_model,
+        objective="val_accuracy",
+        max_epochs=spec.max_epochs,
+        factor=spec.factor,
+        seed=oracle_seed(0),
+        directory=str(tmp_path),
+        project_name="seeded",
+        overwrite=True,
     )
     x_train, x_test = split.x_train.astype("float32"), split.x_test.astype("float32")
     tuner.search(x_train, split.y_train, validation_data=(x_test, split.y_test), epochs=spec.search_epochs, verbose=0)
     on_engine = search_on_engine(spec, 0)
 
     trials = sorted(tuner.oracle.trials.values(), key=lambda trial: trial.trial_id)
-    keras_rows = [(t.trial_id, t.hyperparameters.get("units"), t.hyperparameters.get("rate"), t.hyperparameters.values.get("tuner/trial_id"), t.score) for t in trials]
+    keras_rows = [
+        (
+            t.trial_id,
+            t.hyperparameters.get("units"),
+            t.hyperparameters.get("rate"),
+            t.hyperparameters.values.get("tuner/trial_id"),
+            t.score,
+        )
+        for t in trials
+    ]
     engine_rows = [(r["trial_id"], r["units"], r["rate"], r["from_trial"], r["score"]) for r in on_engine.rows]
     assert engine_rows == keras_rows
     assert any(row[3] is not None for row in keras_rows)  # a continuing trial was compared

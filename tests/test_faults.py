@@ -34,7 +34,12 @@ SMOKE_WIDTH = ["sweep", "width", "--preset", "smoke", "--seeds", "0"]
 
 
 def penguins(
-    *args: str, store: Path | None = None, prefix: tuple[str, ...] = (), env: dict | None = None, cwd: Path = ROOT, timeout: float = 300
+    *args: str,
+    store: Path | None = None,
+    prefix: tuple[str, ...] = (),
+    env: dict | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 300,
 ) -> subprocess.CompletedProcess:
     """Run the command; its output as text with carriage returns kept (progress bars use them)."""
     command = [*prefix, sys.executable, "-m", "penguins", *(["--store", str(store)] if store else []), *args]
@@ -71,14 +76,20 @@ def assert_store_complete(root: Path) -> None:
 
 
 def test_a_store_that_cannot_be_created_is_one_line(tmp_path):
-    assert_one_line(penguins(*SMOKE_WIDTH, store=Path("/proc/penguins-store")), 1, "cannot create the results store /proc/penguins-store")
+    assert_one_line(
+        penguins(*SMOKE_WIDTH, store=Path("/proc/penguins-store")),
+        1,
+        "cannot create the results store /proc/penguins-store",
+    )
 
 
 @pytest.mark.parametrize("below", [False, True], ids=["a-file", "below-a-file"])
 def test_a_store_that_is_a_file_is_one_line_and_the_file_is_untouched(tmp_path, below):
     file = tmp_path / "file"
     file.write_text("mine")
-    line = assert_one_line(penguins(*SMOKE_WIDTH, store=file / "store" if below else file), 1, f"{file} is a file; choose another store")
+    line = assert_one_line(
+        penguins(*SMOKE_WIDTH, store=file / "store" if below else file), 1, f"{file} is a file; choose another store"
+    )
     assert "damaged" not in line and file.read_text() == "mine"
 
 
@@ -131,7 +142,10 @@ def test_an_immutable_store_is_one_line(tmp_path):
 
 def _mount_tmpfs(folder: Path, options: str) -> None:
     folder.mkdir()
-    if not IS_ROOT or subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True).returncode:
+    if (
+        not IS_ROOT
+        or subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True).returncode
+    ):
         pytest.skip("mounting a tmpfs needs root (tests/test_store.py injects the same faults)")
 
 
@@ -176,7 +190,9 @@ def test_a_damaged_entry_is_reported_by_run_and_replaced(tmp_path):
     done = penguins("run", "logistic", store=tmp_path)
     assert done.returncode == 0 and "trained in" in done.stdout
     (line,) = shown_lines(done.stderr)
-    assert line.startswith(f"penguins: ignoring damaged store entry {entry} (not JSON") and line.endswith("it will be computed again and replaced")
+    assert line.startswith(f"penguins: ignoring damaged store entry {entry} (not JSON") and line.endswith(
+        "it will be computed again and replaced"
+    )
     assert json.loads(entry.read_text())["checksum"]
 
 
@@ -202,8 +218,25 @@ def test_losing_every_worker_midway_is_reported_after_the_worker_timeout(tmp_pat
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        command = [sys.executable, "-m", "penguins", "--store", str(tmp_path), "sweep", "epochs", "--preset", "smoke",
-                   "--seeds", "0-2", "--engine", "keras", "--scheduler", cluster.scheduler_address, "--worker-timeout", "3"]
+        command = [
+            sys.executable,
+            "-m",
+            "penguins",
+            "--store",
+            str(tmp_path),
+            "sweep",
+            "epochs",
+            "--preset",
+            "smoke",
+            "--seeds",
+            "0-2",
+            "--engine",
+            "keras",
+            "--scheduler",
+            cluster.scheduler_address,
+            "--worker-timeout",
+            "3",
+        ]
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 240
         while not list(tmp_path.glob("*/*.json")) and time.monotonic() < deadline:
@@ -224,7 +257,9 @@ def test_a_modified_data_file_is_one_line(tmp_path):
     shutil.copytree(ROOT / "penguins", package, ignore=shutil.ignore_patterns("__pycache__"))
     data = package / "data" / "penguins.csv"
     data.write_text(data.read_text().replace("39.1", "inf", 1))
-    done = penguins("run", "logistic", store=tmp_path / "store", env={"PYTHONPATH": str(package.parent)}, cwd=package.parent)
+    done = penguins(
+        "run", "logistic", store=tmp_path / "store", env={"PYTHONPATH": str(package.parent)}, cwd=package.parent
+    )
     assert_one_line(done, 1, f"{data}: the bundled data file has been modified", "restore it")
 
 
@@ -232,7 +267,10 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_its_traceback(tmp_path)
     (tmp_path / "smoke.json").write_text("{not json")
     arguments = ["check", "--preset", "smoke", "--reference", str(tmp_path)]
     assert_one_line(penguins(*arguments, store=tmp_path), 1, "JSONDecodeError", "run again with --debug")
-    for debug in (penguins("--debug", *arguments, store=tmp_path), penguins(*arguments, store=tmp_path, env={"PENGUINS_DEBUG": "1"})):
+    for debug in (
+        penguins("--debug", *arguments, store=tmp_path),
+        penguins(*arguments, store=tmp_path, env={"PENGUINS_DEBUG": "1"}),
+    ):
         assert debug.returncode == 1 and "Traceback" in debug.stderr
 
 
@@ -240,7 +278,11 @@ def _interrupt(command: list[str], ready, wait_s: float = 0.0, presses: int = 1)
     """Start ``command`` in a process group of its own, and press Ctrl-C as a terminal does (to
     every process of the group) once ``ready()``: ``presses`` times, 0.3 s apart."""
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 240
@@ -263,7 +305,21 @@ def test_ctrl_c_during_run_is_one_line_and_status_130(tmp_path):
 
 
 def test_ctrl_c_that_reaches_the_workers_is_one_line_and_status_130(tmp_path):
-    command = [sys.executable, "-m", "penguins", "--store", str(tmp_path), "sweep", "batch-size", "--preset", "smoke", "--seeds", "0-24", "--jobs", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "penguins",
+        "--store",
+        str(tmp_path),
+        "sweep",
+        "batch-size",
+        "--preset",
+        "smoke",
+        "--seeds",
+        "0-24",
+        "--jobs",
+        "2",
+    ]
     done = _interrupt(command, lambda: len(list(tmp_path.glob("*/*.json"))) >= 2)
     assert_one_line(done, 130, "interrupted: finished runs are kept in the store")
     assert_store_complete(tmp_path)
@@ -273,7 +329,19 @@ def test_ctrl_c_that_reaches_the_workers_is_one_line_and_status_130(tmp_path):
 def test_ctrl_c_twice_stops_at_once_with_one_line(tmp_path):
     """The second Ctrl-C interrupts the compiled call under way (here in the command's own process,
     one job); one pressed after the command decided to stop changes nothing."""
-    command = [sys.executable, "-m", "penguins", "--store", str(tmp_path), "sweep", "batch-size", "--preset", "smoke", "--seeds", "0-24"]
+    command = [
+        sys.executable,
+        "-m",
+        "penguins",
+        "--store",
+        str(tmp_path),
+        "sweep",
+        "batch-size",
+        "--preset",
+        "smoke",
+        "--seeds",
+        "0-24",
+    ]
     done = _interrupt(command, lambda: len(list(tmp_path.glob("*/*.json"))) >= 2, presses=2)
     assert_one_line(done, 130, "interrupted: finished runs are kept in the store")
     assert_store_complete(tmp_path)

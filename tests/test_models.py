@@ -10,7 +10,11 @@ from penguins.spec import NetworkSpec, spec_from_dict
     [
         ((), [("Dense", "(None, 3)", 21)], 21),
         ((100,), [("Dense", "(None, 100)", 700), ("Dense", "(None, 3)", 303)], 1003),
-        ((100, 100), [("Dense", "(None, 100)", 700), ("Dense", "(None, 100)", 10100), ("Dense", "(None, 3)", 303)], 11103),
+        (
+            (100, 100),
+            [("Dense", "(None, 100)", 700), ("Dense", "(None, 100)", 10100), ("Dense", "(None, 3)", 303)],
+            11103,
+        ),
     ],
 )
 def test_summaries_match_the_posts(hidden, rows, total):
@@ -24,9 +28,15 @@ def test_get_model_for_tuning_has_the_posts_regularisers_and_dropout():
     model = get_model(kernel_l1=0.01, kernel_l2=0.02, activity_l1=0.03, activity_l2=0.04, dropout=0.5)
     first, second, dropout, output = model.layers
     assert type(first.kernel_regularizer).__name__ == "L1" and pytest.approx(0.01) == float(first.kernel_regularizer.l1)
-    assert type(first.activity_regularizer).__name__ == "L2" and pytest.approx(0.04) == float(first.activity_regularizer.l2)
-    assert type(second.kernel_regularizer).__name__ == "L2" and pytest.approx(0.02) == float(second.kernel_regularizer.l2)
-    assert type(second.activity_regularizer).__name__ == "L1" and pytest.approx(0.03) == float(second.activity_regularizer.l1)
+    assert type(first.activity_regularizer).__name__ == "L2" and pytest.approx(0.04) == float(
+        first.activity_regularizer.l2
+    )
+    assert type(second.kernel_regularizer).__name__ == "L2" and pytest.approx(0.02) == float(
+        second.kernel_regularizer.l2
+    )
+    assert type(second.activity_regularizer).__name__ == "L1" and pytest.approx(0.03) == float(
+        second.activity_regularizer.l1
+    )
     assert isinstance(dropout, keras.layers.Dropout) and dropout.rate == 0.5
     assert summary_table(model)["params"].sum() == 11103
     assert float(model.optimizer.learning_rate) == pytest.approx(0.001)

@@ -43,7 +43,7 @@ def test_every_experiment_preprocessing_and_metric_is_there(data: dict) -> None:
     assert data["variants"] == list(VARIANTS) and data["metrics"] == list(METRICS)
     for item in data["experiments"]:
         assert set(item["series"]) == set(VARIANTS)
-        for variant, by_metric in item["series"].items():
+        for by_metric in item["series"].values():
             assert set(by_metric) == set(METRICS)
             for series in by_metric.values():
                 assert len(series["mean"]) == len(series["low"]) == len(series["high"]) == len(item["values"])
@@ -67,8 +67,13 @@ def test_the_embedded_data_stays_small(data: dict) -> None:
     text = data_json(data)
     numbers = NUMBER.findall(text)
     names = re.sub(r"[\[\],]", "", NUMBER.sub("", text))
-    print(f"explorer data ({data['preset']}, {len(data['seeds'])} seeds): {len(text.encode())} bytes, {len(numbers)} numbers")
-    assert sum(map(len, numbers)) <= MAX_CHARS_PER_NUMBER * len(numbers), "round the values (penguins.pages.explorer.rounded)"
+    print(
+        f"explorer data ({data['preset']}, {len(data['seeds'])} seeds): "
+        f"{len(text.encode())} bytes, {len(numbers)} numbers"
+    )
+    assert sum(map(len, numbers)) <= MAX_CHARS_PER_NUMBER * len(numbers), (
+        "round the values (penguins.pages.explorer.rounded)"
+    )
     assert len(names.encode()) <= MAX_NAMES_BYTES, f"{len(names.encode())} bytes of keys and names"
 
 
@@ -88,7 +93,9 @@ def test_the_page_loads_nothing_from_elsewhere(data: dict, language: str) -> Non
     page = ExplorerPage(language).explorer(data)._repr_html_()
     parser = Tags()
     parser.feed(page)
-    linked = [(tag, attrs) for tag, attrs in parser.tags if {"src", "href"} & set(attrs) or tag in ("link", "iframe", "img")]
+    linked = [
+        (tag, attrs) for tag, attrs in parser.tags if {"src", "href"} & set(attrs) or tag in ("link", "iframe", "img")
+    ]
     assert not linked, f"the explorer refers to other files: {linked}"
     assert sum(tag == "script" for tag, _ in parser.tags) == 4  # data, words, plotly.js, the chart's script
     ours = page.replace(plotly_js(), "")
@@ -98,7 +105,9 @@ def test_the_page_loads_nothing_from_elsewhere(data: dict, language: str) -> Non
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_menu_offers_every_choice_in_the_readers_words(data: dict, language: str) -> None:
     page = ExplorerPage(language).explorer(data)._repr_html_()
-    options = {value: html.unescape(text) for value, text in re.findall(r'<option value="([^"]+)">([^<]+)</option>', page)}
+    options = {
+        value: html.unescape(text) for value, text in re.findall(r'<option value="([^"]+)">([^<]+)</option>', page)
+    }
     assert options == {
         **{name: words(language, "experiment-titles", name) for name in EXPERIMENTS},
         **{variant: words(language, "explorer", "chart", "variants", variant) for variant in VARIANTS},
@@ -143,7 +152,10 @@ EXERCISE = """
 def test_the_chart_is_drawn_offline_in_chromium(data: dict, language: str, tmp_path: Path) -> None:
     explorer = ExplorerPage(language).explorer(data)._repr_html_()
     # the page around the explorer names an empty icon, or the browser asks for /favicon.ico
-    (tmp_path / "index.html").write_text(f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>{explorer}{EXERCISE}</body></html>', encoding="utf-8")
+    (tmp_path / "index.html").write_text(
+        f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>{explorer}{EXERCISE}</body></html>',
+        encoding="utf-8",
+    )
     served: list[str] = []
 
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -160,14 +172,16 @@ def test_the_chart_is_drawn_offline_in_chromium(data: dict, language: str, tmp_p
     report = json.loads(html.unescape(re.search(r'<pre id="report">(.*?)</pre>', dom, re.DOTALL).group(1)))
     combinations = report["combinations"]
     assert len(combinations) == len(EXPERIMENTS) * len(VARIANTS) * len(METRICS)
-    for choice, item in zip(combinations, ((e, v, m) for e in EXPERIMENTS for v in VARIANTS for m in METRICS)):
+    for choice, item in zip(combinations, ((e, v, m) for e in EXPERIMENTS for v in VARIANTS for m in METRICS), strict=True):
         experiment = next(entry for entry in data["experiments"] if entry["name"] == item[0])
         seeds = len(experiment["values"]) * len(data["seeds"])
         assert choice["drawn"] == "/".join(item) and choice["points"] >= seeds + len(experiment["values"]), choice
         assert choice["title"] == term(item[2], language)
     assert report["hover"] and words(language, "terms", "mean") in report["hover"], report["hover"]
     requested = page_requests(tmp_path / "netlog.json", "http://127.0.0.1")
-    assert requested and not [url for url in requested if not url.startswith("http://127.0.0.1:")], f"the page reached out: {requested}"
+    assert requested and not [url for url in requested if not url.startswith("http://127.0.0.1:")], (
+        f"the page reached out: {requested}"
+    )
 
 
 def page_requests(netlog: Path, site: str) -> list[str]:
@@ -184,12 +198,24 @@ def chromium_dom(url: str, folder: Path) -> str:
     """The DOM of ``url`` after its scripts ran, in headless Chromium with every other host unreachable."""
     done = subprocess.run(
         [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={folder / 'profile'}",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", f"--log-net-log={folder / 'netlog.json'}",
-            "--virtual-time-budget=20000", "--dump-dom", url,
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={folder / 'profile'}",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            f"--log-net-log={folder / 'netlog.json'}",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            url,
         ],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout

@@ -31,7 +31,8 @@ def page_class(chapter: str) -> str:
 
 def loaded_after(code: str) -> set[str]:
     """The heavy libraries in ``sys.modules`` after ``code`` ran in a fresh interpreter."""
-    done = run_python(f"{code}\nimport sys, json\nprint(json.dumps([name for name in {HEAVY!r} if name in sys.modules]))")
+    listing = f"import sys, json\nprint(json.dumps([name for name in {HEAVY!r} if name in sys.modules]))"
+    done = run_python(f"{code}\n{listing}")
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stdout.splitlines()[-1]))
 

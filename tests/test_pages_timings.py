@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from penguins.pages.timings import PAGE_TARGET_S, Timings, TimingsPage
 from penguins.strings import words
+
+from conftest import ROOT
 
 CHAPTERS = sorted(path.stem for path in (ROOT / "report").glob("*.qmd"))
 COMMITTED = ROOT / "benchmarks" / "site.json"
@@ -33,8 +34,15 @@ def run(seconds: dict[str, float], pages: dict[tuple[str, str], float]) -> dict:
         {"command": "reproduce", "section": "logistic-splits", "seconds": 5.0, "results": 200, "trained": 200},
         {"command": "variants", "section": "depth", "seconds": 40.0, "results": None, "trained": None},
     ]
-    listed = [{"chapter": chapter, "language": language, "seconds": value} for (chapter, language), value in pages.items()]
-    return {"stages": seconds, "sections": sections, "pages": listed, "total": round(sum(v for v in seconds.values() if v is not None), 1)}
+    listed = [
+        {"chapter": chapter, "language": language, "seconds": value} for (chapter, language), value in pages.items()
+    ]
+    return {
+        "stages": seconds,
+        "sections": sections,
+        "pages": listed,
+        "total": round(sum(v for v in seconds.values() if v is not None), 1),
+    }
 
 
 def report(page_seconds: float = 5.0) -> dict:
@@ -42,10 +50,18 @@ def report(page_seconds: float = 5.0) -> dict:
     stages = {"set-up": 60.0, "reproduce": 200.0, "variants": 100.0, "pages-ko": 10.0, "pages-en": 10.0}
     warm = {"set-up": 0.5, "reproduce": 20.0, "variants": 10.0, "pages-ko": 10.0, "pages-en": 10.0}
     return {
-        "format": 1, "command": "python benchmarks/site.py", "date": "2026-12-01 12:00 UTC", "commit": "abc1234",
+        "format": 1,
+        "command": "python benchmarks/site.py",
+        "date": "2026-12-01 12:00 UTC",
+        "commit": "abc1234",
         "machine": {"cpu": "AMD EPYC", "cores": 2, "memory_gb": 7.8, "system": "Linux", "python": "3.11.7"},
-        "preset": "full", "seeds": list(range(10)), "jobs": 2, "clone": "from a fresh clone of the commit", "fresh_clone": True,
-        "quarto": None, "runs": {"cold": run(stages, pages), "warm": run(warm, pages)},
+        "preset": "full",
+        "seeds": list(range(10)),
+        "jobs": 2,
+        "clone": "from a fresh clone of the commit",
+        "fresh_clone": True,
+        "quarto": None,
+        "runs": {"cold": run(stages, pages), "warm": run(warm, pages)},
     }
 
 
@@ -58,7 +74,9 @@ def timings_of(content: dict, tmp_path: Path) -> Timings:
 def test_the_committed_results_name_every_chapter_in_both_languages() -> None:
     timings = Timings.load(COMMITTED)
     for run in timings.runs:
-        assert sorted(timings.pages(run).index) == CHAPTERS, "run benchmarks/site.py again: a chapter was added or removed"
+        assert sorted(timings.pages(run).index) == CHAPTERS, (
+            "run benchmarks/site.py again: a chapter was added or removed"
+        )
         # a page that failed (the timing chapter, the first time, had no site.json to read) says why
         assert all(page.get("error") for page in timings.report["runs"][run]["pages"] if page["seconds"] is None)
     assert not timings.pages(timings.runs[-1]).isna().to_numpy().any(), "the last build executed every page"
@@ -75,7 +93,11 @@ def test_every_chapter_and_section_has_a_name(language: str) -> None:
 
 def test_durations_read_as_seconds_or_minutes() -> None:
     assert [TimingsPage("en").duration(seconds) for seconds in (4.04, 59.94, 65.2, 600.0, None)] == [
-        "4.0 s", "59.9 s", "1 min 05 s", "10 min 00 s", "not measured"
+        "4.0 s",
+        "59.9 s",
+        "1 min 05 s",
+        "10 min 00 s",
+        "not measured",
     ]
     assert TimingsPage("ko").duration(125) == "2분 05초"
 
@@ -130,6 +152,9 @@ def test_the_benchmark_writes_its_own_section_and_keeps_the_others(tmp_path: Pat
     benchmark.write_results(slower, tmp_path)
     text = (tmp_path / "RESULTS.md").read_text()
     assert other in text and text.count(benchmark.SECTION_START) == 1 and text.count(benchmark.SECTION_END) == 1
-    assert "| reproduce | 400.0 s (6 min 40 s) | 20.0 s |" in text and "200.0 s" not in text.split("| reproduce |")[1].split("\n")[0]
+    assert (
+        "| reproduce | 400.0 s (6 min 40 s) | 20.0 s |" in text
+        and "200.0 s" not in text.split("| reproduce |")[1].split("\n")[0]
+    )
     assert "| Quarto's own work | not measured | not measured |" in text
     assert json.loads((tmp_path / "site.json").read_text()) == slower

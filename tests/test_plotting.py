@@ -33,7 +33,9 @@ def test_the_pair_plot_keeps_its_legend_inside_the_column(language: str) -> None
     figure.canvas.draw()
     legend = figure.legends[0].get_window_extent()
     axes = [ax.get_window_extent() for ax in figure.axes]
-    assert legend.x0 >= min(box.x0 for box in axes) - 1 and legend.x1 <= max(box.x1 for box in axes) + 1, "the legend sticks out sideways"
+    assert legend.x0 >= min(box.x0 for box in axes) - 1 and legend.x1 <= max(box.x1 for box in axes) + 1, (
+        "the legend sticks out sideways"
+    )
     species = {text.get_text() for text in figure.legends[0].get_texts()}
     assert species == {plotting.species_name(name, language) for name in plotting.SPECIES_ORDER}
 

@@ -9,9 +9,13 @@ from penguins.preprocessing import FEATURES, MEASUREMENTS, VARIANTS, encode, pre
 def test_post_codes_are_the_posts():
     encoded = encode(load_penguins())
     raw = load_penguins()
-    assert dict(zip(raw["species"], encoded["species"])) == {"Adelie": 0, "Gentoo": 1, "Chinstrap": 2}
-    assert dict(zip(raw["island"], encoded["island"])) == {"Biscoe": 0, "Dream": 1, "Torgersen": 2}
-    assert dict(zip(raw["sex"].fillna("missing"), encoded["sex"])) == {"Male": 0, "Female": 1, "missing": 3}
+    assert dict(zip(raw["species"], encoded["species"], strict=True)) == {"Adelie": 0, "Gentoo": 1, "Chinstrap": 2}
+    assert dict(zip(raw["island"], encoded["island"], strict=True)) == {"Biscoe": 0, "Dream": 1, "Torgersen": 2}
+    assert dict(zip(raw["sex"].fillna("missing"), encoded["sex"], strict=True)) == {
+        "Male": 0,
+        "Female": 1,
+        "missing": 3,
+    }
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

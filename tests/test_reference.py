@@ -8,7 +8,15 @@ import sys
 import pytest
 
 from penguins import catalog
-from penguins.reference import chaotic, compare, compute_reference, format_movements, load_reference, reference_path, tolerance
+from penguins.reference import (
+    chaotic,
+    compare,
+    compute_reference,
+    format_movements,
+    load_reference,
+    reference_path,
+    tolerance,
+)
 from penguins.spec import with_changes
 from penguins.store import ResultStore
 
@@ -76,7 +84,12 @@ def test_every_preset_has_a_reference_covering_its_points(preset):
 
     reference = load_reference(reference_path(preset, ROOT / "reference"))
     assert reference["preset"] == preset and reference["seeds"] == list(default_seeds(preset))
-    points = {f"{name} {point.value}" for name, experiment in EXPERIMENTS.items() if name != "baseline" for point in experiment.points(preset)}
+    points = {
+        f"{name} {point.value}"
+        for name, experiment in EXPERIMENTS.items()
+        if name != "baseline"
+        for point in experiment.points(preset)
+    }
     assert set(reference["summaries"]) == points | {f"{method} search" for method in METHODS}
     assert set(reference["exact"]["parameters"]) == points
     assert all(summary["n"] == len(reference["seeds"]) for summary in reference["summaries"].values())

@@ -200,7 +200,10 @@ def test_grid_search_record(grid_post):
     spec = preset("grid", "smoke")
     assert not cached
     _check_cv_record(record, spec, len(spec.learning_rates) * len(spec.batch_sizes) * len(spec.epochs))
-    searched = {(row["params"]["optimizer__learning_rate"], row["params"]["batch_size"], row["params"]["epochs"]) for row in record.rows}
+    searched = {
+        (row["params"]["optimizer__learning_rate"], row["params"]["batch_size"], row["params"]["epochs"])
+        for row in record.rows
+    }
     assert searched == {(lr, b, e) for lr in spec.learning_rates for b in spec.batch_sizes for e in spec.epochs}
 
 
@@ -212,7 +215,12 @@ def test_hyperband_record(hyperband):
     # max_epochs 3, factor 3: bracket 1 runs 3 trials for 1 epoch and continues the best to 3;
     # bracket 0 runs 2 trials for 3 epochs.
     assert [(row["bracket"], row["round"], row["epochs"], row["initial_epoch"]) for row in record.rows] == [
-        (1, 0, 1, 0), (1, 0, 1, 0), (1, 0, 1, 0), (1, 1, 3, 1), (0, 0, 3, 0), (0, 0, 3, 0)
+        (1, 0, 1, 0),
+        (1, 0, 1, 0),
+        (1, 0, 1, 0),
+        (1, 1, 3, 1),
+        (0, 0, 3, 0),
+        (0, 0, 3, 0),
     ]
     continued = record.rows[3]
     parent = next(row for row in record.rows if row["trial_id"] == continued["from_trial"])
@@ -245,7 +253,9 @@ def test_same_seed_same_random_search_and_second_call_is_cached(random_post, sto
     record, _, store = random_post
     again, cached = run_search(preset("random", "smoke"), seed=0, store=store, engine="keras")
     assert cached and again == record
-    fresh, cached = run_search(preset("random", "smoke"), seed=0, store=ResultStore(stores / "random-post-again"), engine="keras")
+    fresh, cached = run_search(
+        preset("random", "smoke"), seed=0, store=ResultStore(stores / "random-post-again"), engine="keras"
+    )
     assert not cached
     assert _numbers(fresh) == _numbers(record)  # every score, parameter, prediction and layer name
 
@@ -346,8 +356,10 @@ def test_hyperband_trials_train_what_the_tuner_reports(hyperband):
     record, _, _, _ = hyperband
     spec = preset("hyperband", "smoke")
     assert [fit["trial_id"] for fit in record.fits] == [row["trial_id"] for row in record.rows]
-    for row, fit in zip(record.rows, record.fits):
-        effective = effective_fit_settings(spec, {"tuner/epochs": row["epochs"], "tuner/initial_epoch": row["initial_epoch"]})
+    for row, fit in zip(record.rows, record.fits, strict=True):
+        effective = effective_fit_settings(
+            spec, {"tuner/epochs": row["epochs"], "tuner/initial_epoch": row["initial_epoch"]}
+        )
         assert effective == row["effective"]
         assert fit["units"] == [row["units"], row["units"], 3] and fit["dropout"] == [row["rate"]]
         assert fit["epochs"] == row["epochs"] != spec.search_epochs
@@ -356,4 +368,3 @@ def test_hyperband_trials_train_what_the_tuner_reports(hyperband):
         assert batch_size_matches(32, fit["n_samples"], fit["steps"]) and fit["n_samples"] == N_TRAIN
         schedule = fit["learning_rate"]
         assert {key: schedule[key] for key in effective["learning_rate"]} == effective["learning_rate"]
-

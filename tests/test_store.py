@@ -140,7 +140,8 @@ def test_a_training_result_is_reused_by_another_process(tmp_path):
     record, cached = run(spec, seed=3, store=store)
     assert not cached
     reader = run_python(
-        "import json; from penguins.runner import run; from penguins.spec import NetworkSpec; from penguins.store import ResultStore\n"
+        "import json; from penguins.runner import run; from penguins.spec import NetworkSpec\n"
+        "from penguins.store import ResultStore\n"
         f"record, cached = run(NetworkSpec(hidden=(4,), epochs=1), seed=3, store=ResultStore({str(tmp_path)!r}), "
         "on_epoch_end=lambda *a: print('TRAINED'))\n"
         "print(json.dumps([record.test_accuracy, record.test_probabilities, cached]))"
@@ -184,7 +185,9 @@ def test_running_out_of_file_descriptors_keeps_the_entry_and_a_retry_reads_it(tm
     before = entry.read_bytes()
     script = tmp_path / "exhaust.py"
     script.write_text(FD_EXHAUSTION)
-    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     outcome, retried = json.loads(done.stdout)
     assert "Too many open files" in outcome and "it is kept" in outcome and "ulimit -n" in outcome
@@ -205,7 +208,9 @@ def _failing(code: int, times: float = float("inf")):
     return read, calls
 
 
-@pytest.mark.parametrize(("code", "attempts"), [(errno.EIO, 4), (errno.EMFILE, 4), (errno.EACCES, 1)], ids=["EIO", "EMFILE", "EACCES"])
+@pytest.mark.parametrize(
+    ("code", "attempts"), [(errno.EIO, 4), (errno.EMFILE, 4), (errno.EACCES, 1)], ids=["EIO", "EMFILE", "EACCES"]
+)
 def test_a_read_error_keeps_the_entry_and_is_reported(tmp_path, monkeypatch, code, attempts):
     store = ResultStore(tmp_path)
     store.get_or_compute(PAYLOAD, lambda: {"answer": 42})
@@ -250,9 +255,9 @@ def test_a_full_disk_during_a_write_leaves_every_finished_entry_and_no_partial_f
     monkeypatch.undo()
     assert [store.load(store.key(payload)) for payload in finished] == [{"answer": list(range(1000))}] * 3
     assert store.load(store.key({"task": "demo", "value": 3})) is None
-    assert sorted(path.name for path in tmp_path.rglob("*") if path.is_file() and not path.name.endswith(".lock")) == sorted(
-        store.path(store.key(payload)).name for payload in finished
-    )
+    assert sorted(
+        path.name for path in tmp_path.rglob("*") if path.is_file() and not path.name.endswith(".lock")
+    ) == sorted(store.path(store.key(payload)).name for payload in finished)
     assert not list(tmp_path.rglob(".tmp-*"))
 
 
@@ -275,7 +280,9 @@ def test_a_keys_lock_file_goes_once_its_entry_is_stored(tmp_path):
     with pytest.raises(ZeroDivisionError):
         store.get_or_compute({"task": "fails"}, lambda: 1 / 0)
     assert store.load(store.key({"task": "fails"})) is None
-    assert [path.name for path in tmp_path.rglob("*.lock")] == [store.path(store.key({"task": "fails"})).with_suffix(".lock").name]
+    assert [path.name for path in tmp_path.rglob("*.lock")] == [
+        store.path(store.key({"task": "fails"})).with_suffix(".lock").name
+    ]
 
 
 def _ended_process_id() -> int:

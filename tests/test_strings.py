@@ -26,7 +26,11 @@ def test_both_tables_have_the_same_keys() -> None:
 
 def test_every_entry_is_text() -> None:
     for language in strings.LANGUAGES:
-        odd = [".".join(key) for key, value in flatten(strings.table(language)).items() if not isinstance(value, str) or not value.strip()]
+        odd = [
+            ".".join(key)
+            for key, value in flatten(strings.table(language)).items()
+            if not isinstance(value, str) or not value.strip()
+        ]
         assert not odd, f"{language}: entries that are not text: {odd}"
 
 
@@ -56,8 +60,14 @@ def test_every_data_file_of_the_package_is_installed_with_it() -> None:
 
     from conftest import ROOT
 
-    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["penguins"]
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"
+    ]["penguins"]
     package = ROOT / "penguins"
-    files = [path.relative_to(package).as_posix() for path in package.rglob("*") if path.is_file() and path.suffix not in {".py", ".pyc"}]
+    files = [
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*")
+        if path.is_file() and path.suffix not in {".py", ".pyc"}
+    ]
     missing = [name for name in files if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns)]
     assert not missing, f"package files a wheel would leave out (add them to package-data in pyproject.toml): {missing}"

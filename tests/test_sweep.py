@@ -65,7 +65,13 @@ def test_dask_cluster_gives_the_same_numbers_as_a_local_run(tmp_path):
 
     local = run_experiment("width", preset="smoke", seeds=[5], store=ResultStore(tmp_path / "local"))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = run_experiment("width", preset="smoke", seeds=[5], store=ResultStore(tmp_path / "dask"), scheduler=cluster.scheduler_address)
+        remote = run_experiment(
+            "width",
+            preset="smoke",
+            seeds=[5],
+            store=ResultStore(tmp_path / "dask"),
+            scheduler=cluster.scheduler_address,
+        )
     assert remote.computed == 2
     pd.testing.assert_frame_equal(local.table(), remote.table())
 
@@ -75,8 +81,13 @@ def test_a_one_thread_cluster_runs_the_work_on_the_cluster(tmp_path):
     process; the sweep submits every task to the scheduler, so the cluster's worker trains."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
-        result = run_experiment("width", preset="smoke", seeds=[7], store=ResultStore(tmp_path), scheduler=cluster.scheduler_address)
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        result = run_experiment(
+            "width", preset="smoke", seeds=[7], store=ResultStore(tmp_path), scheduler=cluster.scheduler_address
+        )
         trained_on_the_worker = client.run(lambda: "penguins.engine" in sys.modules)
     assert result.computed == 2
     assert list(trained_on_the_worker.values()) == [True]
@@ -85,8 +96,22 @@ def test_a_one_thread_cluster_runs_the_work_on_the_cluster(tmp_path):
 def test_concurrent_engine_sweeps_train_each_key_once(tmp_path):
     """Three processes sweep the same four keys on one empty store: each key is trained once
     (a key another process is training is waited for and read), and all print the same table."""
-    command = [sys.executable, "-m", "penguins", "--store", str(tmp_path), "sweep", "depth", "--preset", "smoke", "--seeds", "0-1"]
-    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    command = [
+        sys.executable,
+        "-m",
+        "penguins",
+        "--store",
+        str(tmp_path),
+        "sweep",
+        "depth",
+        "--preset",
+        "smoke",
+        "--seeds",
+        "0-1",
+    ]
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)
+    ]
     outputs = [process.communicate(timeout=600) for process in processes]
     assert all(process.returncode == 0 for process in processes), [stderr for _, stderr in outputs]
     trained = [int(stdout.splitlines()[-1].split(": ")[1].split()[0]) for stdout, _ in outputs]
@@ -102,7 +127,7 @@ def test_the_engine_and_keras_compute_the_same_sweep_and_are_stored_apart(tmp_pa
     assert [record.engine for (record,) in on_engine.records] == ["jax", "jax", "jax"]
     assert [record.engine for (record,) in on_keras.records] == ["keras", "keras", "keras"]
     assert (on_engine.computed, on_keras.computed) == (3, 3)
-    for (mine,), (theirs,) in zip(on_engine.records, on_keras.records):
+    for (mine,), (theirs,) in zip(on_engine.records, on_keras.records, strict=True):
         assert mine.confusion_matrix == theirs.confusion_matrix
         assert mine.test_loss == pytest.approx(theirs.test_loss, abs=1e-6)
         np.testing.assert_allclose(mine.test_probabilities, theirs.test_probabilities, atol=1e-6)
@@ -133,7 +158,11 @@ def _interrupt_and_resume(store, command: list[str], total: int) -> int:
     # A job started in the background by a non-interactive shell (as CI may start us) inherits an
     # ignored SIGINT; give the child the default disposition a user's terminal would give it.
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
@@ -151,20 +180,49 @@ def _interrupt_and_resume(store, command: list[str], total: int) -> int:
     assert not list(store.rglob(".tmp-*")) and not list(store.glob(".stop-*"))
     resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"{total} runs (smoke preset, post preprocessing): {total - finished} trained now, {finished} from the store" in resumed.stdout
+    assert (
+        f"{total} runs (smoke preset, post preprocessing): {total - finished} trained now, {finished} from the store"
+        in resumed.stdout
+    )
     return finished
 
 
 def test_interrupted_keras_sweep_resumes_without_redoing_anything(tmp_path):
     store = tmp_path / "store"
-    command = [sys.executable, "-m", "penguins", "--store", str(store), "sweep", "epochs", "--preset", "smoke", "--seeds", "0-3", "--engine", "keras"]
+    command = [
+        sys.executable,
+        "-m",
+        "penguins",
+        "--store",
+        str(store),
+        "sweep",
+        "epochs",
+        "--preset",
+        "smoke",
+        "--seeds",
+        "0-3",
+        "--engine",
+        "keras",
+    ]
     _interrupt_and_resume(store, command, total=8)
 
 
 def test_interrupted_engine_sweep_keeps_finished_calls_and_resumes(tmp_path):
     # 2 batch sizes x 25 seeds: six compiled calls of up to 10 runs; a Ctrl-C stops between calls
     store = tmp_path / "store"
-    command = [sys.executable, "-m", "penguins", "--store", str(store), "sweep", "batch-size", "--preset", "smoke", "--seeds", "0-24"]
+    command = [
+        sys.executable,
+        "-m",
+        "penguins",
+        "--store",
+        str(store),
+        "sweep",
+        "batch-size",
+        "--preset",
+        "smoke",
+        "--seeds",
+        "0-24",
+    ]
     _interrupt_and_resume(store, command, total=50)
 
 

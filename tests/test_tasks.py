@@ -25,14 +25,18 @@ def load_tasks():
 CHAPTERS = sorted(path.stem for path in (ROOT / "report").glob("*.qmd"))
 
 
-def test_assemble_lands_each_language_on_its_introduction_and_writes_the_notebooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_assemble_lands_each_language_on_its_introduction_and_writes_the_notebooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tasks = load_tasks()
     (tmp_path / "report").mkdir()
     shutil.copyfile(ROOT / "report" / "_root.html", tmp_path / "report" / "_root.html")
     for language in tasks.LANGUAGES:
         (tmp_path / "_site" / language).mkdir(parents=True)
         # what Quarto leaves there: a redirect to the alphabetically first page
-        (tmp_path / "_site" / language / "index.html").write_text('<meta http-equiv="refresh" content="0; url=report/baseline.html">')
+        (tmp_path / "_site" / language / "index.html").write_text(
+            '<meta http-equiv="refresh" content="0; url=report/baseline.html">'
+        )
     monkeypatch.setattr(tasks, "ROOT", tmp_path)
     monkeypatch.setattr(tasks, "NOTEBOOKS", ROOT / "report" / "_build" / "notebooks.py")
     tasks.assemble()
@@ -44,11 +48,15 @@ def test_assemble_lands_each_language_on_its_introduction_and_writes_the_noteboo
         assert written == CHAPTERS, f"{language}: notebooks for {written}"
 
 
-def test_without_quarto_site_computes_then_tries_quarto_cli_and_says_how_to_get_quarto(tmp_path: Path, reproduced_store: str) -> None:
+def test_without_quarto_site_computes_then_tries_quarto_cli_and_says_how_to_get_quarto(
+    tmp_path: Path, reproduced_store: str
+) -> None:
     # A real `python3 tasks.py site`: set-up finds .venv up to date, the results are computed (here
     # read from the session's store), Quarto is not on the PATH, and the real pip fails to install
     # quarto-cli because it is given no package index.
-    no_quarto = os.pathsep.join(folder for folder in os.environ["PATH"].split(os.pathsep) if not (Path(folder) / "quarto").exists())
+    no_quarto = os.pathsep.join(
+        folder for folder in os.environ["PATH"].split(os.pathsep) if not (Path(folder) / "quarto").exists()
+    )
     empty = tmp_path / "no-packages"
     empty.mkdir()
     env = {
@@ -62,7 +70,11 @@ def test_without_quarto_site_computes_then_tries_quarto_cli_and_says_how_to_get_
     env.pop("PENGUINS_STORE_READ_ONLY", None)
     done = subprocess.run(
         [shutil.which("python3") or "python3", "tasks.py", "site", "--preset", "smoke"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
@@ -70,7 +82,10 @@ def test_without_quarto_site_computes_then_tries_quarto_cli_and_says_how_to_get_
     assert "installing quarto-cli==1.7.34 into .venv" in done.stdout
     last = done.stderr.strip().splitlines()[-1]  # above it: the computing's progress bars
     assert last.startswith("The results are computed, but Quarto 1.7.34 could not be installed (")
-    assert "(No matching distribution found for quarto-cli==1.7.34)" in last and "https://quarto.org/docs/get-started/" in last
+    assert (
+        "(No matching distribution found for quarto-cli==1.7.34)" in last
+        and "https://quarto.org/docs/get-started/" in last
+    )
     assert "Traceback" not in out
 
 
@@ -97,6 +112,7 @@ def test_a_notebook_holds_its_language_and_every_code_cell(language: str) -> Non
 
     sys.path.insert(0, str(ROOT / "report" / "_build"))
     from notebooks import notebook
+
     from qmd import parse_chapter
 
     chapter = parse_chapter(ROOT / "report" / "networks.qmd")
@@ -107,8 +123,50 @@ def test_a_notebook_holds_its_language_and_every_code_cell(language: str) -> Non
     assert code[1:] == [cell.code.strip("\n") for cell in chapter.code_cells]
     prose = "\n".join(cell.source for cell in book.cells if cell.cell_type == "markdown")
     other = "ko" if language == "en" else "en"
-    other_text = next(line.text for block in chapter.markdown for line in block.lines if line.language == other and len(line.text) > 40)
+    other_text = next(
+        line.text
+        for block in chapter.markdown
+        for line in block.lines
+        if line.language == other and len(line.text) > 40
+    )
     assert other_text not in prose, "the other language's prose leaked into the notebook"
     assert "{python}" not in prose and "{{<" not in prose and "@tbl-" not in prose and "@fig-" not in prose
     assert ("표 1" if language == "ko" else "Table 1") in prose
     assert "../../" not in prose  # the link to the other language's page stays on the page
+
+
+@pytest.mark.parametrize(
+    ("argv", "pytest_args", "fast"),
+    [
+        (["test"], [], False),
+        (["test", "--fast"], [], True),
+        (["test", "-k", "store", "-x"], ["-k", "store", "-x"], False),
+        (["test", "--fast", "-k", "store"], ["-k", "store"], True),
+        (["test", "tests/test_store.py", "-x", "--fast"], ["tests/test_store.py", "-x"], True),
+    ],
+)
+def test_the_test_command_passes_what_is_not_its_own_to_pytest(
+    argv: list[str], pytest_args: list[str], fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks = load_tasks()
+    calls = []
+    monkeypatch.setattr(tasks, "test", lambda args, fast=False: calls.append((args, fast)))
+    monkeypatch.setattr("sys.argv", ["tasks.py", *argv])
+    tasks.main()
+    assert calls == [(pytest_args, fast)]
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["whole", "fast"])
+def test_lint_and_types_run_before_the_tests_and_the_gate_only_after_the_whole_suite(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks = load_tasks()
+    commands = []
+    monkeypatch.setattr(tasks, "set_up", lambda: None)
+    monkeypatch.setattr(tasks, "sh", lambda *command, **env: commands.append([str(part) for part in command]))
+    tasks.test([], fast=fast)
+    ran = [command[2] if command[1] == "-m" else Path(command[0]).name for command in commands]
+    assert ran == ["ruff", "mypy", "pytest", *([] if fast else ["penguins"])]
+    assert commands[0][3:] == ["check", "."]
+    pytest_command = commands[2]
+    assert (["-m", "not slow"] == pytest_command[5:7]) is fast

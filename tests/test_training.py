@@ -37,7 +37,10 @@ def test_network_record_has_history_summary_and_consistent_scores():
 
 
 def test_early_stopping_and_step_decay_are_recorded():
-    stopped = train(NetworkSpec(hidden=(8, 8), epochs=20, validate_on_test=True, early_stopping_patience=1, learning_rate=1e-6), seed=0)
+    stopped = train(
+        NetworkSpec(hidden=(8, 8), epochs=20, validate_on_test=True, early_stopping_patience=1, learning_rate=1e-6),
+        seed=0,
+    )
     assert stopped.epochs_run < 20 and "val_accuracy" in stopped.history
     decayed = train(NetworkSpec(hidden=(8, 8), epochs=4, learning_rate=0.2, schedule="step_decay"), seed=0)
     assert decayed.history["learning_rate"] == pytest.approx([0.2, 0.2, 0.2, 0.1])
@@ -86,6 +89,6 @@ def test_trainings_in_threads_of_one_process_keep_their_own_seeds():
     alone = [train(spec, seed=seed) for seed in (4, 5)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         together = list(pool.map(lambda seed: train(spec, seed=seed), (4, 5)))
-    for mine, theirs in zip(together, alone):
+    for mine, theirs in zip(together, alone, strict=True):
         assert mine.test_probabilities == theirs.test_probabilities
         assert mine.history == theirs.history

@@ -239,5 +239,6 @@ def test_pull_requests_run_the_ci_script_then_the_reproduce_gate(pull_request: d
     # .ci/run -> tasks.py test, which runs the smoke gate after the whole suite
     assert "python3 tasks.py test" in (ROOT / ".ci" / "run").read_text()
     tasks = (ROOT / "tasks.py").read_text()
-    assert '"check", "--preset", "smoke"' in tasks and tasks.index('"pytest"') < tasks.index('"check", "--preset", "smoke"')
+    gate = '"check", "--preset", "smoke"'
+    assert gate in tasks and tasks.index('"pytest"') < tasks.index(gate)
     assert uses_index(job, "actions/checkout") < ci

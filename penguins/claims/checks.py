@@ -22,7 +22,7 @@ import pandas as pd
 
 from penguins.claims import rules
 from penguins.claims.evidence import Evidence
-from penguins.claims.post import POST_SOFTMAX_PARAMS, RANDOM_BEST, GRID_BEST, statement
+from penguins.claims.post import GRID_BEST, POST_SOFTMAX_PARAMS, RANDOM_BEST, statement
 from penguins.claims.rules import NotCheckable, Verdict, fmt
 
 BIG_GAIN = 0.02  # "큰 향상 / 큰 차이": two points of accuracy (1.4 of the 69 test penguins)

@@ -85,6 +85,7 @@ POST_GRID_MEAN_SCORES: tuple[float, ...] = tuple(_search("grid")["mean_scores"])
 
 
 def statement(statement_id: str) -> Statement:
+    """The post's statement with id ``statement_id``."""
     for item in statements():
         if item.id == statement_id:
             return item

@@ -85,6 +85,7 @@ class Verdict:
 
 
 def not_checkable(reason: str) -> Verdict:
+    """The verdict of a claim the evidence cannot judge, with the ``reason``."""
     return Verdict(NOT_CHECKABLE, reason)
 
 
@@ -547,4 +548,5 @@ def fmt(value: Any) -> str:
 
 
 def fmt_count(value: float) -> str:
+    """A count as written: whole numbers without decimals."""
     return str(int(value)) if float(value).is_integer() else f"{value:g}"

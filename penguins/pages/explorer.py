@@ -39,7 +39,9 @@ SCRIPT = Path(__file__).with_name("explorer.js")
 PLOTLY_FILE = Path("package_data") / "plotly.min.js"
 
 
-def explorer_data(preset: str, seeds: tuple[int, ...] | None = None, store: ResultStore | None = None) -> dict[str, Any]:
+def explorer_data(
+    preset: str, seeds: tuple[int, ...] | None = None, store: ResultStore | None = None
+) -> dict[str, Any]:
     """What the explorer shows, read through the store (:func:`penguins.sweep.run_experiment`).
 
     Returns a JSON-ready mapping: ``preset``, ``seeds``, ``variants``, ``metrics`` and
@@ -61,10 +63,19 @@ def explorer_data(preset: str, seeds: tuple[int, ...] | None = None, store: Resu
                 "values": list(first.values),
                 "categorical": any(isinstance(value, str) for value in first.values),
                 "log_x": name in LOG_X,
-                "series": {variant: {metric: _series(result, metric) for metric in METRICS} for variant, result in results.items()},
+                "series": {
+                    variant: {metric: _series(result, metric) for metric in METRICS}
+                    for variant, result in results.items()
+                },
             }
         )
-    return {"preset": preset, "seeds": list(found_seeds), "variants": list(VARIANTS), "metrics": list(METRICS), "experiments": experiments}
+    return {
+        "preset": preset,
+        "seeds": list(found_seeds),
+        "variants": list(VARIANTS),
+        "metrics": list(METRICS),
+        "experiments": experiments,
+    }
 
 
 def _series(result: Any, metric: str) -> dict[str, list]:
@@ -123,13 +134,17 @@ class Explorer:
     def controls(self) -> str:
         """The three menus, their options in the reader's words."""
         menus = {
-            "experiment": [(item["name"], self.words["experiments"][item["name"]]) for item in self.data["experiments"]],
+            "experiment": [
+                (item["name"], self.words["experiments"][item["name"]]) for item in self.data["experiments"]
+            ],
             "variant": [(variant, self.words["variants"][variant]) for variant in self.data["variants"]],
             "metric": [(metric, self.words["metrics"][metric]) for metric in self.data["metrics"]],
         }
         fields = []
         for choice, options in menus.items():
-            items = "".join(f'<option value="{html.escape(value)}">{html.escape(text)}</option>' for value, text in options)
+            items = "".join(
+                f'<option value="{html.escape(value)}">{html.escape(text)}</option>' for value, text in options
+            )
             fields.append(
                 f'<label class="penguins-explorer-menu">{html.escape(self.words["menus"][choice])} '
                 f'<select class="form-select form-select-sm" data-choice="{choice}">{items}</select></label>'
@@ -141,8 +156,9 @@ class Explorer:
         return (
             f'<div class="penguins-explorer" id="{element}">'
             f"{self.controls()}"
-            f'<div class="penguins-explorer-plot" role="img" aria-label="{html.escape(self.words["alt"])}" style="width:100%;height:480px"></div>'
-            f'<noscript>{html.escape(self.words["noscript"])}</noscript>'
+            f'<div class="penguins-explorer-plot" role="img" aria-label="{html.escape(self.words["alt"])}" '
+            'style="width:100%;height:480px"></div>'
+            f"<noscript>{html.escape(self.words['noscript'])}</noscript>"
             f'<script type="application/json" class="penguins-explorer-data">{data_json(self.data)}</script>'
             f'<script type="application/json" class="penguins-explorer-words">{data_json(self.words)}</script>'
             "</div>"
@@ -167,7 +183,9 @@ class ExplorerPage(Page):
         words.update({name: self.term(name) for name in ("mean", "interval", "seed_points")})
         words["experiments"] = {name: self.vocabulary("experiment-titles", name) for name in EXPERIMENTS}
         words["metrics"] = {metric: self.term(metric) for metric in METRICS}
-        words["parameters"] = {experiment.parameter: self.term(experiment.parameter) for experiment in EXPERIMENTS.values()}
+        words["parameters"] = {
+            experiment.parameter: self.term(experiment.parameter) for experiment in EXPERIMENTS.values()
+        }
         words["runs"] = self.vocabulary("runs")
         return words
 

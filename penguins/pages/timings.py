@@ -36,7 +36,8 @@ class Timings:
     report: dict[str, Any]
 
     @classmethod
-    def load(cls, path: str | Path) -> "Timings":
+    def load(cls, path: str | Path) -> Timings:
+        """The benchmark's figures from ``path`` (``benchmarks/site.json``); a format it cannot read raises."""
         report = json.loads(Path(path).read_text(encoding="utf-8"))
         if report.get("format") != FORMAT:
             raise ValueError(f"{path}: site.json format {report.get('format')!r}, this page reads format {FORMAT}")
@@ -48,9 +49,11 @@ class Timings:
         return [name for name in RUNS if name in self.report["runs"]]
 
     def stage(self, run: str, stage: str) -> float | None:
+        """Seconds of one ``stage`` of build ``run`` (None: not measured)."""
         return self.report["runs"][run]["stages"].get(stage)
 
     def total(self, run: str) -> float:
+        """Seconds of every measured stage of build ``run``."""
         return float(self.report["runs"][run]["total"])
 
     def compute(self, run: str) -> float:
@@ -88,7 +91,10 @@ class TimingsPage(Page):
     def stage_table(self, timings: Timings) -> Styler:
         """Every stage's wall time per build, Quarto's share (not measured) and the measured total."""
         columns = self.words("columns")
-        rows = {self.words("stages", stage): [self.duration(timings.stage(run, stage)) for run in timings.runs] for stage in STAGES}
+        rows = {
+            self.words("stages", stage): [self.duration(timings.stage(run, stage)) for run in timings.runs]
+            for stage in STAGES
+        }
         rows[self.words("stages", "quarto")] = [self.duration(None)] * len(timings.runs)
         rows[self.words("stages", "total")] = [self.duration(timings.total(run)) for run in timings.runs]
         frame = pd.DataFrame.from_dict(rows, orient="index", columns=[columns[run] for run in timings.runs])
@@ -103,8 +109,12 @@ class TimingsPage(Page):
             seconds = timings.sections(run).set_index(["command", "section"])["seconds"]
             frame[columns[run]] = [self.duration(seconds.get(key)) for key in frame.index]
         frame[columns["trained"]] = [self._trained(row) for row in first.itertuples()]
-        frame.index = pd.MultiIndex.from_tuples([(self.words("commands", command), self.section_name(command, section, results))
-                                                 for (command, section), results in zip(frame.index, first["results"])])
+        frame.index = pd.MultiIndex.from_tuples(
+            [
+                (self.words("commands", command), self.section_name(command, section, results))
+                for (command, section), results in zip(frame.index, first["results"], strict=True)
+            ]
+        )
         return self.table(frame)
 
     def _trained(self, row: Any) -> str:
@@ -182,5 +192,7 @@ class TimingsPage(Page):
             "slowest_page": self.words("chapters", chapter),
             "slowest_page_language": self.words("languages", language),
             "slowest_page_time": self.duration(float(timed[(chapter, language)])),
-            "within_target": self.words("within", count).format(n=within, total=timed.size, target=self.duration(PAGE_TARGET_S)),
+            "within_target": self.words("within", count).format(
+                n=within, total=timed.size, target=self.duration(PAGE_TARGET_S)
+            ),
         }
