@@ -13,7 +13,7 @@ from typing import SupportsIndex
 PRESETS = ("full", "quick", "smoke")
 ENV_VARIABLE = "PENGUINS_PRESET"
 # Seeds each result stands on, per preset.
-DEFAULT_SEEDS = {"full": tuple(range(10)), "quick": tuple(range(3)), "smoke": (0, 1)}
+DEFAULT_SEEDS = {"full": tuple(range(30)), "quick": tuple(range(3)), "smoke": (0, 1)}
 # The searches (penguins.search) come in two sizes: the post's, and a tiny one. A preview
 # (quick) cannot afford the post's searches, which take minutes per seed.
 SEARCH_SIZES = {"full": "full", "quick": "smoke", "smoke": "smoke"}

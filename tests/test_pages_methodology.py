@@ -27,7 +27,7 @@ from penguins.preprocessing import MEASUREMENTS, preprocess
 from penguins.search import preset as search_preset
 from penguins.strings import words
 
-SEEDS = tuple(range(10))  # the full preset's seeds; the smoke preset's are the first two
+SEEDS = tuple(range(10))  # ten seeds, like a full preset; the smoke preset's are the first two
 
 
 @pytest.mark.parametrize("seed", SEEDS)
