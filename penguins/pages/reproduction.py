@@ -267,7 +267,8 @@ class ReproductionPage(Page):
         if self.language == "ko":
             plotting.use_korean_font()
         fig, axes = plt.subplots(
-            len(units), 1, figsize=(plotting.COLUMN_WIDTH, 0.42 * len(rows) + 1.3 * len(units)),
+            # a little narrower than the column: the legend above and the labels at the left widen the saved picture
+            len(units), 1, figsize=(plotting.COLUMN_WIDTH - 0.5, 0.42 * len(rows) + 1.3 * len(units)),
             height_ratios=[count + 1.2 for count in counts], squeeze=False,
         )
         for ax, unit in zip(axes[:, 0], units):
