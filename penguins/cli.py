@@ -23,7 +23,7 @@ from penguins.catalog import NAMED_RUNS
 from penguins.cluster import Scheduler, check_address
 from penguins.preprocessing import VARIANTS
 from penguins.presets import PRESETS, SEED_LIMIT
-from penguins.runner import DEFAULT_ENGINE, ENGINES
+from penguins.spec import DEFAULT_ENGINE, ENGINES
 from penguins.spec import NetworkSpec
 
 if TYPE_CHECKING:

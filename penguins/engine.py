@@ -70,13 +70,10 @@ from typing import Any, Iterator, NamedTuple, Sequence
 import numpy as np
 
 import penguins.runtime  # noqa: F401  (sets TensorFlow's environment first)
-from penguins.preprocessing import Split, preprocess
-from penguins.spec import NetworkSpec, Spec
+from penguins.preprocessing import N_CLASSES, Split, preprocess
+from penguins.spec import ENGINE_JAX, KERAS_DEFAULT_BATCH_SIZE, NetworkSpec, Spec
 from penguins.training import RunRecord, _Fitted, _record
 
-ENGINE_NAME = "jax"
-DEFAULT_BATCH_SIZE = 32  # Keras' default when batch_size is None
-N_CLASSES = 3
 # Adam's defaults in Keras (keras/src/optimizers/adam.py), as the float32 values Keras computes with.
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7
 # Static shapes of a compiled program, chosen so that few programs serve every sweep (XLA takes
@@ -189,7 +186,7 @@ def _keras_permutations(seed: int, n_samples: int, epochs: int) -> np.ndarray:
 
 def keras_batch_order(seed: int, n_samples: int, epochs: int, batch_size: int | None) -> list[list[np.ndarray]]:
     """Per epoch, the row indices of each batch Keras' ``fit`` feeds for ``seed``."""
-    size = batch_size or DEFAULT_BATCH_SIZE
+    size = batch_size or KERAS_DEFAULT_BATCH_SIZE
     return [
         [order[start : start + size] for start in range(0, n_samples, size)]
         for order in _keras_permutations(seed, n_samples, epochs)
@@ -655,7 +652,7 @@ def _group_key(run: _Run) -> tuple:
     """Runs with the same key can share a call: same static shapes and the same batches' sizes."""
     spec = run.spec
     n_fit = len(run.fit_on.rows) if run.fit_on is not None else 0  # 0: every training row
-    return (_padded_width(spec), _capacity(spec), spec.batch_size or DEFAULT_BATCH_SIZE, spec.epochs, run.features, n_fit)
+    return (_padded_width(spec), _capacity(spec), spec.batch_size or KERAS_DEFAULT_BATCH_SIZE, spec.epochs, run.features, n_fit)
 
 
 def _groups(runs: list[_Run]) -> list[list[int]]:
@@ -680,7 +677,7 @@ def estimated_cost(spec: NetworkSpec, n_samples: int = 275) -> float:
     plus a per-step overhead, times epochs."""
     width = _padded_width(spec)
     per_sample = 6 * width + max(len(spec.hidden) - 1, 0) * width * width + width * N_CLASSES
-    batch = spec.batch_size or DEFAULT_BATCH_SIZE
+    batch = spec.batch_size or KERAS_DEFAULT_BATCH_SIZE
     padded, _ = _batch_shape(batch, n_samples)
     steps = -(-n_samples // batch)  # steps past these are skipped (a few cycles each)
     return spec.epochs * steps * (3 * per_sample * padded + 20_000 * max(len(spec.hidden), 1))
@@ -690,7 +687,7 @@ def _program_shape(run: _Run, n_samples: int = 275) -> tuple:
     """What decides which compiled program trains ``run``."""
     spec = run.spec
     n_samples = len(run.fit_on.rows) if run.fit_on is not None else n_samples
-    batch = _batch_shape(spec.batch_size or DEFAULT_BATCH_SIZE, n_samples)
+    batch = _batch_shape(spec.batch_size or KERAS_DEFAULT_BATCH_SIZE, n_samples)
     return (_padded_width(spec), _capacity(spec), batch, spec.epochs, run.features)
 
 
@@ -703,7 +700,7 @@ def split_work(specs: Sequence[Spec], seeds: Sequence[int], parts: int) -> list[
     """
     for spec in specs:
         if not supports(spec):
-            raise ValueError(f"the {ENGINE_NAME} engine cannot train {spec}: {unsupported_reason(spec)}")
+            raise ValueError(f"the {ENGINE_JAX} engine cannot train {spec}: {unsupported_reason(spec)}")
     runs, where = _runs(list(specs), list(seeds))
     by_run: dict[int, list[int]] = {}
     for index, (run, _) in enumerate(where):
@@ -803,7 +800,7 @@ def fit_in_calls(
     for spec, seed, start in zip(specs, seeds, start_from):
         reason = unsupported_reason(spec)
         if reason:
-            raise ValueError(f"the {ENGINE_NAME} engine cannot train {spec}: {reason}")
+            raise ValueError(f"the {ENGINE_JAX} engine cannot train {spec}: {reason}")
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         if start is not None:
@@ -862,7 +859,7 @@ def train_in_calls(specs: Sequence[NetworkSpec], seeds: Sequence[int], variant: 
 
 
 def _as_record(spec: NetworkSpec, trained: Trained) -> RunRecord:
-    return _record(spec, trained.split, trained.fitted, trained.wall_time_s, ENGINE_NAME)
+    return _record(spec, trained.split, trained.fitted, trained.wall_time_s, ENGINE_JAX)
 
 
 def _train_group(runs: list[_Run], variant: str) -> list[dict[int, Trained]]:
@@ -872,7 +869,7 @@ def _train_group(runs: list[_Run], variant: str) -> list[dict[int, Trained]]:
     n_train, n_test = len(splits[0].y_train), len(splits[0].y_test)
     spec, features = runs[0].spec, runs[0].features
     width, capacity = _padded_width(spec), _capacity(spec)
-    batch = spec.batch_size or DEFAULT_BATCH_SIZE
+    batch = spec.batch_size or KERAS_DEFAULT_BATCH_SIZE
     n_fit = n_train if runs[0].fit_on is None else len(runs[0].fit_on.rows)  # the same in a group
     if any(run.fit_on is not None and max(run.fit_on.rows) >= n_train for run in runs):
         raise ValueError(f"fold rows must index the {n_train} training rows")
@@ -977,7 +974,7 @@ def _outcome(run: _Run, split: Split, params: list[np.ndarray], logs: list[np.nd
     train_rows, test_rows = slice(0, n_train), slice(n_train, None)
     history = {"accuracy": [float(v) for v in epoch_accuracy], "loss": [float(v) for v in epoch_loss]}
     if spec.validate_on_test:  # Keras evaluates the validation data with the fit's batch size
-        batch = spec.batch_size or DEFAULT_BATCH_SIZE
+        batch = spec.batch_size or KERAS_DEFAULT_BATCH_SIZE
         correct = probabilities[:, test_rows].argmax(axis=-1) == split.y_test
         history["val_accuracy"] = [float(np.float32(c.sum()) / np.float32(c.size)) for c in correct]
         history["val_loss"] = [loss(at, test_rows, batch) for at in range(spec.epochs)]
@@ -992,8 +989,8 @@ def _outcome(run: _Run, split: Split, params: list[np.ndarray], logs: list[np.nd
         fitted = _Fitted(
             train_probabilities=probabilities[at, train_rows],
             test_probabilities=probabilities[at, test_rows],
-            train_loss=loss(at, train_rows, DEFAULT_BATCH_SIZE),
-            test_loss=loss(at, test_rows, DEFAULT_BATCH_SIZE),
+            train_loss=loss(at, train_rows, KERAS_DEFAULT_BATCH_SIZE),
+            test_loss=loss(at, test_rows, KERAS_DEFAULT_BATCH_SIZE),
             history={name: values[:ran] for name, values in history.items()},
             summary=summary_rows(hidden, split.n_features, spec.dropout),
         )
@@ -1106,7 +1103,7 @@ def _run_dropout_masks(spec: NetworkSpec, seed: int, steps_per_epoch: int) -> np
     from penguins.models import layer_seeds
 
     dropout_seed = layer_seeds(seed, len(spec.hidden) + 2)[len(spec.hidden)]  # as build_network
-    batch = spec.batch_size or DEFAULT_BATCH_SIZE
+    batch = spec.batch_size or KERAS_DEFAULT_BATCH_SIZE
     masks = dropout_masks(dropout_seed, spec.dropout, spec.epochs * steps_per_epoch, batch, spec.hidden[-1])
     return masks.reshape(spec.epochs, steps_per_epoch, batch, spec.hidden[-1])
 

@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from penguins.engine import DEFAULT_BATCH_SIZE, FoldRows, fit_batch, predict, summary_rows
+from penguins.engine import FoldRows, fit_batch, predict, summary_rows
 from penguins.preprocessing import preprocess
 from penguins.search import (
     HYPERBAND_PROJECT,
@@ -66,9 +66,7 @@ from penguins.search import (
     hyperband_network,
     hyperband_record,
 )
-from penguins.spec import NetworkSpec
-
-ENGINE_NAME = "jax"
+from penguins.spec import ENGINE_JAX, KERAS_DEFAULT_BATCH_SIZE, NetworkSpec
 
 
 def fit_seed(seed: int, candidate: int, fold: int) -> int:
@@ -155,7 +153,7 @@ def _cross_validated_search(spec: RandomSearchSpec | GridSearchSpec, seed: int, 
         train_predictions=refit.fitted.train_probabilities.argmax(axis=1),
         test_predictions=refit.fitted.test_probabilities.argmax(axis=1),
         early_stopping_fits=sum(network.early_stopping_patience is not None for network in [*(networks[c] for c, _ in plan), networks[best]]),
-        engine=ENGINE_NAME,
+        engine=ENGINE_JAX,
     )
     record.wall_time_s = time.perf_counter() - started
     return record
@@ -163,7 +161,7 @@ def _cross_validated_search(spec: RandomSearchSpec | GridSearchSpec, seed: int, 
 
 def _fit_row(network: NetworkSpec, epochs_run: int, n_samples: int) -> dict[str, Any]:
     """What a fit trained with, in the fields the Keras search's probe records."""
-    batch_size = network.batch_size or DEFAULT_BATCH_SIZE
+    batch_size = network.batch_size or KERAS_DEFAULT_BATCH_SIZE
     steps = -(-n_samples // batch_size)
     low, high = batch_sizes_for(n_samples, steps)
     return {
@@ -267,7 +265,7 @@ def hyperband_on_engine(spec: HyperbandSpec, seed: int = 0, variant: str = "post
         summary=summary_rows((units, units), split.n_features, rate),
         train_predictions=predict(weights, split.x_train).argmax(axis=1),
         test_predictions=predict(weights, split.x_test).argmax(axis=1),
-        engine=ENGINE_NAME,
+        engine=ENGINE_JAX,
     )
     record.wall_time_s = time.perf_counter() - started
     return record

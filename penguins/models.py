@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from keras import layers, regularizers
 
+from penguins.preprocessing import N_CLASSES
 from penguins.spec import NetworkSpec
 
-N_CLASSES = 3
 N_FEATURES = 6
 
 

@@ -33,6 +33,7 @@ FEATURES = ("island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "b
 MEASUREMENTS = list(FEATURES[1:5])
 TARGET = "species"
 CLASS_NAMES = tuple(SPECIES_CODES)  # index i is the species coded i
+N_CLASSES = len(CLASS_NAMES)
 TEST_SIZE = 0.2
 VARIANTS = ("post", "leak-free")
 

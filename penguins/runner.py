@@ -13,12 +13,9 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from penguins.presets import check_seed
-from penguins.spec import Spec
+from penguins.spec import ENGINE_JAX, ENGINE_KERAS, ENGINES, Spec
 from penguins.store import KeyLock, ResultStore
 from penguins.training import EpochCallback, RunRecord, train
-
-ENGINES = ("jax", "keras")
-DEFAULT_ENGINE = "jax"
 
 
 def check_engine(engine: str) -> str:
@@ -27,7 +24,7 @@ def check_engine(engine: str) -> str:
     return engine
 
 
-def payload(spec: Spec, seed: int, variant: str, engine: str = "keras") -> dict[str, Any]:
+def payload(spec: Spec, seed: int, variant: str, engine: str = ENGINE_KERAS) -> dict[str, Any]:
     """What determines a training result (the store adds the code and library versions)."""
     return {"task": "train", "spec": spec.to_dict(), "seed": check_seed(seed), "variant": variant, "engine": check_engine(engine)}
 
@@ -47,7 +44,7 @@ def run(
 
 def engine_trains(spec: Spec, engine: str) -> bool:
     """Whether ``engine`` trains ``spec`` (what the JAX engine cannot train goes to Keras)."""
-    if check_engine(engine) == "keras":
+    if check_engine(engine) == ENGINE_KERAS:
         return False
     if getattr(spec, "validation_split", 0.0):
         return False  # the engine validates on the test split only; Keras carves the training rows
@@ -58,7 +55,7 @@ def engine_trains(spec: Spec, engine: str) -> bool:
 
 def stored_engine_records(specs: Sequence[Spec], seeds: Sequence[int], variant: str, store: ResultStore) -> list[RunRecord | None]:
     """The JAX engine's stored record of each (spec, seed), or ``None`` where there is none yet."""
-    found = (store.load(store.key(payload(spec, seed, variant, "jax"))) for spec, seed in zip(specs, seeds))
+    found = (store.load(store.key(payload(spec, seed, variant, ENGINE_JAX))) for spec, seed in zip(specs, seeds))
     return [None if result is None else RunRecord.from_dict(result) for result in found]
 
 
@@ -79,7 +76,7 @@ def train_into_store(
     """
     from penguins import engine
 
-    payloads = [payload(spec, seed, variant, "jax") for spec, seed in zip(specs, seeds)]
+    payloads = [payload(spec, seed, variant, ENGINE_JAX) for spec, seed in zip(specs, seeds)]
     keys = [store.key(entry) for entry in payloads]
     waiting = list(range(len(specs)))
     while waiting:

@@ -51,15 +51,14 @@ from typing import Any, ClassVar, Iterator, Literal, Mapping
 import numpy as np
 
 from penguins.preprocessing import CLASS_NAMES, Split, preprocess
-from penguins.runner import DEFAULT_ENGINE, check_engine
-from penguins.spec import NetworkSpec
+from penguins.runner import check_engine
+from penguins.spec import DEFAULT_ENGINE, KERAS_DEFAULT_BATCH_SIZE, NetworkSpec
 from penguins.store import ResultStore
 from penguins.versions import library_versions
 
 Wiring = Literal["post", "estimator"]
 WIRINGS = ("post", "estimator")
 METHODS = ("random", "grid", "hyperband")
-KERAS_DEFAULT_BATCH_SIZE = 32
 HYPERBAND_PROJECT = "hyperband"
 
 

@@ -12,6 +12,16 @@ from typing import Any, ClassVar, Literal
 
 Schedule = Literal["constant", "step_decay", "cosine_restarts"]
 
+# Keras' batch size when ``fit`` gets ``batch_size=None`` (the post's networks leave it out).
+KERAS_DEFAULT_BATCH_SIZE = 32
+
+# What trains a network: the compiled JAX engine (:mod:`penguins.engine`), the default of every
+# entry point, or Keras itself, the reference. A stored result names the engine that computed it.
+ENGINE_JAX = "jax"
+ENGINE_KERAS = "keras"
+ENGINES = (ENGINE_JAX, ENGINE_KERAS)
+DEFAULT_ENGINE = ENGINE_JAX
+
 
 @dataclass(frozen=True)
 class LogisticSpec:
@@ -33,9 +43,10 @@ class NetworkSpec:
     regularisation strengths follow the post's ``get_model``: layer 1 gets kernel L1 and
     activity L2, layer 2 kernel L2 and activity L1; 0 means no regulariser. ``dropout`` > 0
     adds one Dropout layer after the last hidden layer. ``batch_size=None`` is Keras' default
-    of 32. ``early_stopping_patience`` watches ``val_accuracy``: on the test split, as the post
-    does (``validate_on_test``), or on the last ``validation_split`` of the training rows, which
-    are then not trained on (Keras' ``validation_split``: a clean protocol the post does not use).
+    (:data:`KERAS_DEFAULT_BATCH_SIZE`). ``early_stopping_patience`` watches ``val_accuracy``: on
+    the test split, as the post does (``validate_on_test``), or on the last ``validation_split``
+    of the training rows, which are then not trained on (Keras' ``validation_split``: a clean
+    protocol the post does not use).
     """
 
     kind: ClassVar[str] = "network"

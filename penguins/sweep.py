@@ -31,9 +31,9 @@ from joblib.externals.loky import process_executor
 from penguins.cluster import Scheduler, on_dask, scheduler_of
 from penguins.experiments import EXPERIMENTS, Experiment
 from penguins.presets import check_seed, default_seeds, search_size
-from penguins.runner import DEFAULT_ENGINE, check_engine, engine_trains, run, stored_engine_records, train_into_store
+from penguins.runner import check_engine, engine_trains, run, stored_engine_records, train_into_store
 from penguins.search import SearchRecord, SearchSpec, preset as search_preset, run_search
-from penguins.spec import Spec
+from penguins.spec import DEFAULT_ENGINE, Spec
 from penguins.store import ResultStore, owned_name
 from penguins.training import RunRecord
 from penguins.uncertainty import mean_interval
