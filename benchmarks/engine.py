@@ -53,10 +53,10 @@ def points(preset: str) -> list[tuple[str, object, object]]:
 
 def import_libraries() -> None:
     """TensorFlow, Keras and JAX, imported before any clock starts (both paths pay the same ~7 s)."""
+    import penguins  # noqa: F401  (first: the package's process settings, penguins.runtime)
+
     import jax  # noqa: F401
     import keras  # noqa: F401
-
-    import penguins.engine  # noqa: F401  (sets XLA's flags, then imports TensorFlow through the package)
 
 
 def plain_loop(specs, seeds, variant) -> tuple[float, list[dict]]:

@@ -145,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, default=0, help=f"seed for the split, initial weights and batch order, 0 to {SEED_LIMIT - 1} (default 0)")
     run.add_argument("--variant", choices=VARIANTS, default="post", help="preprocessing (default: post)")
     run.add_argument("--epochs", type=_positive_int, help="override the number of epochs (networks only)")
+    run.add_argument(
+        "--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+        help="jax: the sweep engine, where it can train the network; keras: one Keras model, epoch by epoch (default: jax)",
+    )
 
     sweep = commands.add_parser("sweep", help="run one experiment over its grid and seeds", description="Run every point of an experiment for every seed, through the store, and print its summary.")
     sweep.add_argument("name", type=_experiment_name, help="an experiment from `penguins list`")
@@ -430,7 +434,7 @@ def _claims(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from penguins.runner import run
+    from penguins.runner import engine_trains, run
     from penguins.sweep import stop_requested_on_sigint
 
     spec = NAMED_RUNS[args.name].spec
@@ -440,14 +444,17 @@ def _run(args: argparse.Namespace) -> int:
         spec = replace(spec, epochs=args.epochs)
     epochs = getattr(spec, "epochs", 0)
     store = _open_store(args)
-    with stop_requested_on_sigint() as stop, tqdm(total=epochs, desc=args.name, unit="epoch", file=sys.stderr, disable=epochs == 0, leave=False) as bar:
+    on_keras = not engine_trains(spec, args.engine)  # the engine trains every epoch in one call: no progress
+    bar_options = {"desc": args.name, "unit": "epoch", "file": sys.stderr, "disable": epochs == 0 or not on_keras, "leave": False}
+    with stop_requested_on_sigint() as stop, tqdm(total=epochs, **bar_options) as bar:
 
         def after_epoch(*_) -> None:  # a first Ctrl-C stops at the end of the epoch under way
             bar.update()
             if stop.is_set():
                 raise KeyboardInterrupt
 
-        record, cached = run(spec, seed=args.seed, variant=args.variant, store=store, on_epoch_end=after_epoch)
+        progress = after_epoch if on_keras else None
+        record, cached = run(spec, seed=args.seed, variant=args.variant, store=store, on_epoch_end=progress, engine=args.engine)
     source = "from the store" if cached else f"trained in {record.wall_time_s:.1f} s"
     print(f"{args.name} (seed {record.seed}, {record.variant} preprocessing, {source})")
     print(f"  train accuracy {record.train_accuracy:.3f}   loss {record.train_loss:.4f}")

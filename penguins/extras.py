@@ -5,7 +5,7 @@ The post's sections are the experiments (:mod:`penguins.experiments`) and the se
 computes it too, so that rendering a page only reads the store:
 
 - the post's runs again with **the post's seed**, the ``random_state`` its random-search
-  candidates give away (:func:`penguins.claims.post_random_state`), on Keras as the post ran them
+  candidates give away (:func:`penguins.claims.post.post_random_state`), on Keras as the post ran them
   (their logs are Keras' own: the learning rate the optimizer held in each epoch, for one);
 - logistic regression on the first :data:`SPLIT_SCAN` splits: how many seeds give the post's
   baseline scores;
@@ -42,7 +42,7 @@ PARTS = ("post-seed", "logistic-splits", "keras-measured-searches", "post-candid
 @cache
 def post_seed() -> int:
     """The ``random_state`` that draws the post's random-search candidates (scanned once per process)."""
-    from penguins.claims import post_random_state
+    from penguins.claims.post import post_random_state
 
     seed = post_random_state()
     if seed is None:

@@ -7,9 +7,6 @@ The post builds its models without an input shape and lets ``fit`` build them; w
 
 from __future__ import annotations
 
-import penguins.runtime  # noqa: F401  (sets TensorFlow's environment before Keras loads it)
-
-# isort: split
 import keras
 import numpy as np
 import pandas as pd
@@ -19,11 +16,6 @@ from penguins.preprocessing import N_CLASSES
 from penguins.spec import NetworkSpec
 
 N_FEATURES = 6
-
-
-def step_decay(epoch: int, start: float = 0.2, drop: float = 0.5, epochs_drop: int = 3) -> float:
-    """The post's step decay: ``start * drop ** floor(epoch / epochs_drop)``."""
-    return float(start * drop ** np.floor(epoch / epochs_drop))
 
 
 def layer_seeds(seed: int | None, count: int) -> list[int | None]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from penguins.presets import check_seed
-from penguins.spec import ENGINE_JAX, ENGINE_KERAS, ENGINES, Spec
+from penguins.spec import DEFAULT_ENGINE, ENGINE_JAX, ENGINE_KERAS, ENGINES, Spec
 from penguins.store import KeyLock, ResultStore
 from penguins.training import EpochCallback, RunRecord, train
 
@@ -35,9 +35,21 @@ def run(
     variant: str = "post",
     store: ResultStore | None = None,
     on_epoch_end: EpochCallback | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> tuple[RunRecord, bool]:
-    """The Keras record of ``spec`` for ``seed`` on ``variant`` data, and whether it was already stored."""
+    """The record of ``spec`` for ``seed`` on ``variant`` data, and whether it was already stored.
+
+    ``engine`` trains it where it can (:func:`engine_trains`; the default is the sweeps'), else
+    Keras does; logistic regression is scikit-learn's. ``on_epoch_end`` is called after each of
+    Keras' epochs, so it needs the Keras path: the JAX engine trains every epoch in one call.
+    """
     store = store or ResultStore()
+    if engine_trains(spec, engine):
+        if on_epoch_end is not None:
+            raise ValueError("on_epoch_end needs engine='keras': the jax engine trains every epoch in one call")
+        for _, records, trained_now in train_into_store([spec], [check_seed(seed)], variant, store):
+            return records[0], not trained_now
+        raise RuntimeError("the engine returned no record")  # train_into_store yields each request once
     result, cached = store.get_or_compute(payload(spec, seed, variant), lambda: train(spec, seed, variant, on_epoch_end).to_dict())
     return RunRecord.from_dict(result), cached
 

@@ -33,7 +33,7 @@ from penguins.experiments import EXPERIMENTS, Experiment
 from penguins.presets import check_seed, default_seeds, search_size
 from penguins.runner import check_engine, engine_trains, run, stored_engine_records, train_into_store
 from penguins.search import SearchRecord, SearchSpec, preset as search_preset, run_search
-from penguins.spec import DEFAULT_ENGINE, Spec
+from penguins.spec import DEFAULT_ENGINE, ENGINE_KERAS, Spec
 from penguins.store import ResultStore, owned_name
 from penguins.training import RunRecord
 from penguins.uncertainty import mean_interval
@@ -332,7 +332,7 @@ def _worker_setup(engine: str) -> None:
 
 def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, bool]:
     _worker_setup("keras")  # Keras models and scikit-learn's logistic regression
-    record, cached = run(spec, seed=seed, variant=variant, store=ResultStore(store_root))
+    record, cached = run(spec, seed=seed, variant=variant, store=ResultStore(store_root), engine=ENGINE_KERAS)
     return record.to_dict(), cached
 
 

@@ -17,10 +17,26 @@ from sklearn.metrics import confusion_matrix, log_loss
 
 from penguins.preprocessing import CLASS_NAMES, Split, preprocess
 from penguins.runtime import GLOBAL_SEED_LOCK, seed_everything
-from penguins.spec import LogisticSpec, NetworkSpec, Spec
+from penguins.spec import ENGINE_KERAS, LogisticSpec, NetworkSpec, Spec
 from penguins.versions import library_versions
 
 EpochCallback = Callable[[int, dict[str, float]], None]
+
+
+@dataclass
+class Fitted:
+    """What one fit produced, before it becomes a :class:`RunRecord`: probabilities, losses, logs.
+
+    Keras (:func:`train`), scikit-learn and the JAX engine (:mod:`penguins.engine`) each produce
+    one; :meth:`RunRecord.from_fit` turns it into the stored record the same way for all three.
+    """
+
+    train_probabilities: np.ndarray
+    test_probabilities: np.ndarray
+    train_loss: float
+    test_loss: float
+    history: dict[str, list[float]]
+    summary: list[dict[str, Any]]
 
 
 @dataclass
@@ -42,14 +58,40 @@ class RunRecord:
     summary: list[dict[str, Any]] = field(default_factory=list)  # one row a layer (networks only)
     wall_time_s: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
-    engine: str = "keras"  # what trained it: "keras" (one model per run), "jax" (penguins.engine) or "sklearn"
+    engine: str = ENGINE_KERAS  # what trained it: "keras" (one model per run), "jax" (penguins.engine) or "sklearn"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunRecord":
+        """The record :meth:`to_dict` wrote."""
         return cls(**data)
+
+    @classmethod
+    def from_fit(cls, spec: Spec, split: Split, fitted: Fitted, wall_time_s: float, engine: str) -> "RunRecord":
+        """The record of ``fitted``: predictions, accuracies and the confusion matrix on ``split``."""
+        train_predictions = fitted.train_probabilities.argmax(axis=1)
+        test_predictions = fitted.test_probabilities.argmax(axis=1)
+        matrix = confusion_matrix(split.y_test, test_predictions, labels=list(range(len(CLASS_NAMES))))
+        return cls(
+            spec=spec.to_dict(),
+            seed=split.seed,
+            variant=split.variant,
+            train_accuracy=float(np.mean(train_predictions == split.y_train)),
+            test_accuracy=float(np.mean(test_predictions == split.y_test)),
+            train_loss=fitted.train_loss,
+            test_loss=fitted.test_loss,
+            confusion_matrix=matrix.tolist(),
+            test_predictions=test_predictions.tolist(),
+            test_probabilities=np.round(fitted.test_probabilities.astype(float), 8).tolist(),
+            history=fitted.history,
+            epochs_run=len(next(iter(fitted.history.values()), [])),
+            summary=fitted.summary,
+            wall_time_s=wall_time_s,
+            versions=library_versions(),
+            engine=engine,
+        )
 
 
 def train(spec: Spec, seed: int = 0, variant: str = "post", on_epoch_end: EpochCallback | None = None) -> RunRecord:
@@ -65,27 +107,17 @@ def train(spec: Spec, seed: int = 0, variant: str = "post", on_epoch_end: EpochC
             fitted = _train_network(spec, split, seed, on_epoch_end)
     else:
         raise TypeError(f"no trainer for {type(spec).__name__}")
-    engine = "sklearn" if isinstance(spec, LogisticSpec) else "keras"
-    return _record(spec, split, fitted, time.perf_counter() - started, engine)
+    engine = "sklearn" if isinstance(spec, LogisticSpec) else ENGINE_KERAS
+    return RunRecord.from_fit(spec, split, fitted, time.perf_counter() - started, engine)
 
 
-@dataclass
-class _Fitted:
-    train_probabilities: np.ndarray
-    test_probabilities: np.ndarray
-    train_loss: float
-    test_loss: float
-    history: dict[str, list[float]]
-    summary: list[dict[str, Any]]
-
-
-def _train_logistic(spec: LogisticSpec, split: Split, seed: int) -> _Fitted:
+def _train_logistic(spec: LogisticSpec, split: Split, seed: int) -> Fitted:
     model = LogisticRegression(C=spec.C, max_iter=spec.max_iter, random_state=seed)
     model.fit(split.x_train, split.y_train)
     train_probabilities = model.predict_proba(split.x_train)
     test_probabilities = model.predict_proba(split.x_test)
     labels = list(range(len(CLASS_NAMES)))
-    return _Fitted(
+    return Fitted(
         train_probabilities=train_probabilities,
         test_probabilities=test_probabilities,
         train_loss=float(log_loss(split.y_train, train_probabilities, labels=labels)),
@@ -97,10 +129,11 @@ def _train_logistic(spec: LogisticSpec, split: Split, seed: int) -> _Fitted:
     )
 
 
-def _train_network(spec: NetworkSpec, split: Split, seed: int, on_epoch_end: EpochCallback | None) -> _Fitted:
+def _train_network(spec: NetworkSpec, split: Split, seed: int, on_epoch_end: EpochCallback | None) -> Fitted:
     import keras
 
-    from penguins.models import build_network, step_decay, summary_table
+    from penguins.models import build_network, summary_table
+    from penguins.schedules import step_decay
 
     keras.backend.clear_session()  # fresh layer names (dense, dense_1, ...) and no leftover graphs
     seed_everything(seed)
@@ -134,35 +167,11 @@ def _train_network(spec: NetworkSpec, split: Split, seed: int, on_epoch_end: Epo
         )
     train_loss, _ = model.evaluate(x_train, split.y_train, verbose=0)
     test_loss, _ = model.evaluate(x_test, split.y_test, verbose=0)
-    return _Fitted(
+    return Fitted(
         train_probabilities=model.predict(x_train, verbose=0),
         test_probabilities=model.predict(x_test, verbose=0),
         train_loss=float(train_loss),
         test_loss=float(test_loss),
         history={name: [float(value) for value in values] for name, values in history.history.items()},
         summary=summary_table(model).to_dict(orient="records"),
-    )
-
-
-def _record(spec: Spec, split: Split, fitted: _Fitted, wall_time_s: float, engine: str) -> RunRecord:
-    train_predictions = fitted.train_probabilities.argmax(axis=1)
-    test_predictions = fitted.test_probabilities.argmax(axis=1)
-    matrix = confusion_matrix(split.y_test, test_predictions, labels=list(range(len(CLASS_NAMES))))
-    return RunRecord(
-        spec=spec.to_dict(),
-        seed=split.seed,
-        variant=split.variant,
-        train_accuracy=float(np.mean(train_predictions == split.y_train)),
-        test_accuracy=float(np.mean(test_predictions == split.y_test)),
-        train_loss=fitted.train_loss,
-        test_loss=fitted.test_loss,
-        confusion_matrix=matrix.tolist(),
-        test_predictions=test_predictions.tolist(),
-        test_probabilities=np.round(fitted.test_probabilities.astype(float), 8).tolist(),
-        history=fitted.history,
-        epochs_run=len(next(iter(fitted.history.values()), [])),
-        summary=fitted.summary,
-        wall_time_s=wall_time_s,
-        versions=library_versions(),
-        engine=engine,
     )

@@ -27,8 +27,10 @@ import keras  # noqa: E402
 import numpy as np
 import pytest
 
-from penguins import engine  # first: the package sets TensorFlow's environment before Keras loads it
+from penguins import engine
 from penguins.catalog import NAMED_RUNS, POST_REGULARISATION
+from penguins.engine.keras_random import keras_permutations
+from penguins.engine.plan import batch_shape
 from penguins.models import build_network
 from penguins.preprocessing import preprocess
 from penguins.runtime import seed_everything
@@ -150,7 +152,7 @@ def test_the_batch_order_is_tensorflows_shuffle(seed):
     (seeds 0 and 2**31 - 1 are TensorFlow's special case of an all-zero seed pair)."""
     for n_samples in (2, 3, 91, 183, 184, 275):
         expected = keras_adapter_orders(seed, n_samples, 3)
-        np.testing.assert_array_equal(engine._keras_permutations(seed, n_samples, 3), expected)
+        np.testing.assert_array_equal(keras_permutations(seed, n_samples, 3), expected)
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))
@@ -269,9 +271,9 @@ def test_every_batch_size_fits_its_program_and_the_posts_sizes_need_six_programs
 
     for n_samples in (1, 2, 183, 275):
         for batch_size in range(1, 1100):
-            padded, steps = engine._batch_shape(batch_size, n_samples)
+            padded, steps = batch_shape(batch_size, n_samples)
             assert batch_size <= padded and -(-n_samples // batch_size) <= steps
-    assert len({engine._batch_shape(size, 275) for size in BATCH_SIZES_FULL}) == 6
+    assert len({batch_shape(size, 275) for size in BATCH_SIZES_FULL}) == 6
 
 
 def test_split_work_covers_every_request_once_and_keeps_merged_runs_together():

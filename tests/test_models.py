@@ -1,7 +1,8 @@
 import keras
 import pytest
 
-from penguins.models import build_network, get_model, step_decay, summary_table
+from penguins.models import build_network, get_model, summary_table
+from penguins.schedules import step_decay
 from penguins.spec import NetworkSpec, spec_from_dict
 
 

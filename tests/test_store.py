@@ -137,13 +137,13 @@ def test_location_is_configurable_with_a_project_default(tmp_path, monkeypatch):
 def test_a_training_result_is_reused_by_another_process(tmp_path):
     spec = NetworkSpec(hidden=(4,), epochs=1)
     store = ResultStore(tmp_path)
-    record, cached = run(spec, seed=3, store=store)
+    record, cached = run(spec, seed=3, store=store, engine="keras")
     assert not cached
     reader = run_python(
         "import json; from penguins.runner import run; from penguins.spec import NetworkSpec\n"
         "from penguins.store import ResultStore\n"
         f"record, cached = run(NetworkSpec(hidden=(4,), epochs=1), seed=3, store=ResultStore({str(tmp_path)!r}), "
-        "on_epoch_end=lambda *a: print('TRAINED'))\n"
+        "on_epoch_end=lambda *a: print('TRAINED'), engine='keras')\n"
         "print(json.dumps([record.test_accuracy, record.test_probabilities, cached]))"
     )
     assert reader.returncode == 0, reader.stderr
@@ -151,6 +151,18 @@ def test_a_training_result_is_reused_by_another_process(tmp_path):
     assert json.loads(reader.stdout.splitlines()[-1]) == [record.test_accuracy, record.test_probabilities, True]
     assert run(NAMED_RUNS["logistic"].spec, seed=3, store=store)[0].seed == 3
 
+
+
+def test_run_trains_on_the_sweeps_engine_by_default_and_keeps_engines_apart(tmp_path):
+    spec, store = NetworkSpec(hidden=(4,), epochs=2), ResultStore(tmp_path)
+    on_engine, cached = run(spec, seed=3, store=store)
+    assert (on_engine.engine, cached) == ("jax", False)
+    assert run(spec, seed=3, store=store) == (on_engine, True)
+    on_keras, cached = run(spec, seed=3, store=store, engine="keras")
+    assert (on_keras.engine, cached) == ("keras", False)  # its own entry, not the engine's
+    assert on_keras.confusion_matrix == on_engine.confusion_matrix
+    with pytest.raises(ValueError, match="on_epoch_end needs engine='keras'"):
+        run(spec, seed=4, store=store, on_epoch_end=lambda *_: None)
 
 # --- faults: nothing valid is deleted, a failed write leaves nothing behind -----------------------
 

@@ -510,7 +510,7 @@ def _step_decay_rates(evidence: Evidence) -> Verdict:
     """Measured: the learning rate Keras' optimizer held in each epoch of the step-decay run (Keras'
     own log of a Keras run with the post's seed) equals the post's step_decay(epoch), the post's
     function as it writes it (start 0.2, drop 0.5, every 3 epochs)."""
-    from penguins.models import step_decay
+    from penguins.schedules import step_decay
 
     logged = _keras_step_decay_rates(evidence)
     expected = tuple(float(step_decay(epoch)) for epoch in range(len(logged)))

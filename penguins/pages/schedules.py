@@ -1,7 +1,7 @@
 """The chapter "Learning-rate schedules" (``report/schedules.qmd``).
 
 Computing the rate a schedule gives at an epoch or a step is not training: the chapter's figures
-call :func:`penguins.models.step_decay` and Keras' ``CosineDecayRestarts`` directly, and read
+call :func:`penguins.schedules.step_decay` and Keras' ``CosineDecayRestarts`` directly, and read
 what the trained runs logged from the store.
 """
 
@@ -21,7 +21,8 @@ from pandas.io.formats.style import Styler
 from penguins import plotting
 from penguins.catalog import NAMED_RUNS
 from penguins.claims import CONFIDENCE, Evidence, claim, t_interval
-from penguins.models import get_model, step_decay
+from penguins.models import get_model
+from penguins.schedules import step_decay
 from penguins.pages import Facts, Page, tables
 from penguins.pages.ledger import post_accuracies, verdict_frame
 from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
@@ -51,7 +52,7 @@ def run_facts(result: SweepResult, spec: NetworkSpec) -> dict[str, str]:
 
 
 def step_decay_defaults() -> dict[str, Any]:
-    """The constants of the post's ``step_decay``, as :func:`penguins.models.step_decay` keeps
+    """The constants of the post's ``step_decay``, as :func:`penguins.schedules.step_decay` keeps
     them: its keyword defaults (``start``, ``drop``, ``epochs_drop``)."""
     parameters = inspect.signature(step_decay).parameters
     return {name: parameters[name].default for name in ("start", "drop", "epochs_drop")}
