@@ -286,3 +286,22 @@ def test_verdict_changes_name_how_each_changed() -> None:
     assert list(changes["change"]) == ["decided", "reversed", "checkable"]
     assert list(changes.loc["c2", [10, 20, 30]]) == [REPRODUCED, NOISE, NOT_REPRODUCED]
     assert C.verdict_changes({10: frame([REPRODUCED]), 20: frame([REPRODUCED])}).empty
+
+
+def test_each_claim_is_judged_once_per_evidence() -> None:
+    from penguins.claims.ledger import judge
+
+    calls: list[str] = []
+
+    def counted(name: str) -> SimpleNamespace:
+        return SimpleNamespace(id=name, evaluate=lambda evidence: calls.append(name) or f"verdict of {name}")
+
+    first, second = counted("a"), counted("b")
+    ev = Evidence("smoke", "post", (0,))
+    assert judge(ev, [first, second]) == {"a": "verdict of a", "b": "verdict of b"}
+    assert judge(ev, [second]) == {"b": "verdict of b"} and calls == ["a", "b"]  # read again, not judged again
+    namesake = counted("a")  # another claim of the same id is judged on its own
+    judge(ev, [namesake])
+    assert calls == ["a", "b", "a"]
+    judge(Evidence("smoke", "post", (0,)), [first])  # other evidence: judged again
+    assert calls == ["a", "b", "a", "a"]

@@ -39,6 +39,9 @@ class Evidence:
     search_note: str = SEARCH_ABSENT
     extras: dict[str, Any] = field(default_factory=dict)
     store: Any = None  # where extra measurements are read on first use (None: the default store)
+    # claim -> (claim, verdict): each claim judged once per evidence (a verdict at 30 seeds takes
+    # up to a second, and a page reads the same verdicts for its ledger, figure and sentences)
+    verdicts: dict[int, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_sweeps(cls, preset: str, variant: str, seeds: Sequence[int], sweeps: Mapping[str, Any], **rest: Any) -> "Evidence":

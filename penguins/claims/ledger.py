@@ -126,8 +126,14 @@ def collect_evidence(
 
 
 def judge(evidence: Evidence, claims: Sequence[Claim] | None = None) -> dict[str, Verdict]:
-    """Each claim's verdict, by id, in the post's order."""
-    return {item.id: item.evaluate(evidence) for item in (CLAIMS if claims is None else claims)}
+    """Each claim's verdict, by id, in the post's order; each claim judged once per ``evidence``."""
+    verdicts = {}
+    for item in CLAIMS if claims is None else claims:
+        judged = evidence.verdicts.get(id(item))
+        if judged is None or judged[0] is not item:  # the claim object itself, not a namesake
+            judged = evidence.verdicts[id(item)] = (item, item.evaluate(evidence))
+        verdicts[item.id] = judged[1]
+    return verdicts
 
 
 def evaluate(evidence: Evidence, claims: Sequence[Claim] | None = None) -> pd.DataFrame:
