@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from penguins import engine  # first: the package sets TensorFlow's environment before Keras loads it
-from penguins.engine_search import candidate_network, fit_seed, oracle_seed, search_on_engine
 from penguins.models import build_network
 from penguins.preprocessing import preprocess
 from penguins.runtime import seed_everything
 from penguins.search import effective_fit_settings, hyperband_network, preset, run_search, search
+from penguins.search.engine import candidate_network, fit_seed, oracle_seed, search_on_engine
 from penguins.store import ResultStore
 
 

@@ -476,7 +476,7 @@ def run_search(
     def compute() -> dict[str, Any]:
         if engine == "jax":
             from penguins.engine import enable_compile_cache
-            from penguins.engine_search import search_on_engine
+            from penguins.search.engine import search_on_engine
 
             enable_compile_cache(store.root / "xla-cache")
             return search_on_engine(spec, seed, variant).to_dict()

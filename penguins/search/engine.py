@@ -52,7 +52,7 @@ import numpy as np
 
 from penguins.engine import FoldRows, fit_batch, predict, summary_rows
 from penguins.preprocessing import preprocess
-from penguins.search import (
+from penguins.search.keras import (
     HYPERBAND_PROJECT,
     GridSearchSpec,
     HyperbandSpec,

@@ -1,0 +1,3 @@
+"""The post's three hyperparameter searches (being split into modules, one concept each)."""
+
+from penguins.search.keras import *  # noqa: F403
