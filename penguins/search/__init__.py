@@ -53,7 +53,3 @@ __all__ = [
     "search_spec",
     "search_spec_from_dict",
 ]
-
-# the old names, until their callers move to the new ones (the next commit)
-PRESETS = SPECS_BY_PRESET
-preset = search_spec
