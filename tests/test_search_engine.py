@@ -1,4 +1,4 @@
-"""The post's searches with every fit on the sweep engine (penguins.engine_search).
+"""The post's searches with every fit on the sweep engine (penguins.search.engine).
 
 Random and grid search: the scikeras search's protocol: the candidates, the folds, the settings
 each fit trains with (compared with what Keras' fits ran with, as the search's probe measured
