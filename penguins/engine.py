@@ -47,7 +47,7 @@ path is "the" result, and the engine agrees with Keras over seeds, not seed by s
 
 A run can also start from given weights instead of its seed's (with a fresh Adam and schedule, as
 Keras trains a model after ``set_weights``: how a Keras Tuner trial continues another) and keep the
-weights after every epoch (a trial's best epoch); :mod:`penguins.engine_search` uses both.
+weights after every epoch (a trial's best epoch); :mod:`penguins.search.engine` uses both.
 
 Supported: every :class:`NetworkSpec` but dropout without a hidden layer (which the post never
 trains). :func:`supports` says whether a spec qualifies; anything else goes to the Keras path.

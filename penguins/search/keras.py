@@ -329,7 +329,11 @@ def hyperband_network(spec: HyperbandSpec, hp) -> NetworkSpec:
 
 
 def hyperband_rows(spec: HyperbandSpec, trials: list) -> list[dict[str, Any]]:
-    """``SearchRecord.rows`` of a Hyperband search: one per Keras Tuner trial, in trial order."""
+    """``SearchRecord.rows`` of a Hyperband search: one per Keras Tuner trial, in trial order.
+
+    Read from Keras Tuner's trials, whoever trained them (Keras here, the engine in
+    :mod:`penguins.search.engine`), so both searches' rows say the same things the same way.
+    """
     rows = []
     for trial in trials:
         values = plain_params(trial.hyperparameters.values)
