@@ -53,7 +53,7 @@ def points(preset: str) -> list[tuple[str, object, object]]:
 
 def import_libraries() -> None:
     """TensorFlow, Keras and JAX, imported before any clock starts (both paths pay the same ~7 s)."""
-    import penguins  # noqa: F401  (first: the package's process settings, penguins.runtime)
+    import penguins  # noqa: F401, I001  (first: the package's process settings, penguins.runtime)
 
     import jax  # noqa: F401
     import keras  # noqa: F401

@@ -25,7 +25,7 @@ from functools import cache
 
 from penguins.catalog import NAMED_RUNS
 from penguins.presets import default_seeds
-from penguins.search import SearchRecord, preset as search_preset, run_search
+from penguins.search import SearchRecord, run_search, search_spec
 from penguins.spec import LogisticSpec
 from penguins.store import ResultStore
 from penguins.cluster import Scheduler
@@ -34,7 +34,7 @@ from penguins.training import RunRecord
 
 SPLIT_SCAN = 200  # splits on which logistic regression is compared with the post's baseline
 MEASURED_METHODS = ("random", "grid")
-MEASURED_SIZE = "smoke"  # its searched epochs and batch sizes differ from what the post's call passes to fit
+MEASURED_PRESET = "smoke"  # its searched epochs and batch sizes differ from what the post's call passes to fit
 # The measurements, in the order compute_parts makes them.
 PARTS = ("post-seed", "logistic-splits", "keras-measured-searches", "post-candidates", "clean-early-stopping", "unseeded-runs")
 
@@ -80,7 +80,7 @@ def keras_measured_searches(preset: str, store: ResultStore | None = None) -> tu
     records by method and how many were computed now."""
     store = store or ResultStore()
     found = {
-        method: run_search(search_preset(method, MEASURED_SIZE), measured_seed(preset), store=store, engine="keras")
+        method: run_search(search_spec(method, MEASURED_PRESET), measured_seed(preset), store=store, engine="keras")
         for method in MEASURED_METHODS
     }
     return {method: record for method, (record, _) in found.items()}, sum(not cached for _, cached in found.values())
@@ -95,7 +95,7 @@ def post_candidate_searches(
 
     from penguins.sweep import run_search_specs
 
-    spec = replace(search_preset("random", "full"), random_state=post_seed())
+    spec = replace(search_spec("random", "full"), random_state=post_seed())
     return run_search_specs([(spec, seed) for seed in default_seeds(preset)], store=store, jobs=jobs, progress=progress, scheduler=scheduler, label="post's candidates")
 
 

@@ -30,9 +30,9 @@ from joblib.externals.loky import process_executor
 
 from penguins.cluster import Scheduler, on_dask, scheduler_of
 from penguins.experiments import EXPERIMENTS, Experiment
-from penguins.presets import check_seed, default_seeds, search_size
+from penguins.presets import check_seed, default_seeds
 from penguins.runner import check_engine, engine_trains, run, stored_engine_records, train_into_store
-from penguins.search import SearchRecord, SearchSpec, preset as search_preset, run_search
+from penguins.search import SearchRecord, SearchSpec, run_search, search_spec
 from penguins.spec import DEFAULT_ENGINE, ENGINE_KERAS, Spec
 from penguins.store import ResultStore, owned_name
 from penguins.training import RunRecord
@@ -270,9 +270,9 @@ def run_search_sweep(
     """Run (or read) the post's ``method`` search at the preset's size for every seed.
 
     ``engine``: ``"jax"`` (the default: Keras Tuner's oracle or scikit-learn's candidates and
-    folds, every fit on the sweep engine, :mod:`penguins.engine_search`) or ``"keras"`` (scikeras
+    folds, every fit on the sweep engine, :mod:`penguins.search.engine`) or ``"keras"`` (scikeras
     and Keras Tuner training Keras models, the reference)."""
-    spec = search_preset(method, search_size(preset))
+    spec = search_spec(method, preset)
     seeds = _checked_seeds(default_seeds(preset) if seeds is None else seeds)
     records, computed = run_search_specs(
         [(spec, seed) for seed in seeds], variant, jobs, scheduler, store, progress, engine, f"{method} search"

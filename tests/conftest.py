@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "report" / "_build"))
 # fills a store for the tests that share it) ...
 SLOW_FIXTURES = frozenset({
     "reproduced_store",  # penguins reproduce + variants at the smoke preset
-    "engine_results", "random_pair", "hyperband_pair",  # the engine against Keras (test_engine*.py)
+    "engine_results", "random_pair", "hyperband_pair",  # the engine against Keras (test_*engine.py)
     "stores",  # every search of test_search.py trains in it
     "shared_store",  # test_sweep.py: every section's smoke sweep
     "smoke",  # test_claims.py: the ledger over the smoke preset's results
@@ -48,9 +48,9 @@ SLOW_TESTS = frozenset({
     "test_engine.py::test_the_posts_high_learning_rate_runs_agree_with_keras_over_seeds",
     "test_engine.py::test_deep_networks_agree_over_seeds",
     "test_engine.py::test_a_run_from_given_weights_is_keras_fit_after_set_weights",
-    "test_engine_search.py::test_the_store_keeps_engine_searches_apart",
-    "test_engine_search.py::test_engine_and_keras_searches_agree_over_seeds",
-    "test_engine_search.py::test_engine_hyperband_trials_are_keras_tuner_trials_with_their_seeds",
+    "test_search_engine.py::test_the_store_keeps_engine_searches_apart",
+    "test_search_engine.py::test_engine_and_keras_searches_agree_over_seeds",
+    "test_search_engine.py::test_engine_hyperband_trials_are_keras_tuner_trials_with_their_seeds",
     "test_pages_baseline.py::test_the_runner_trains_the_posts_code",
     "test_pages_baseline.py::test_the_model_has_as_many_parameters_as_the_posts_network_without_hidden_layers",
     "test_pages_overfitting.py::test_training_builds_the_posts_early_stopping_callback",

@@ -24,7 +24,8 @@ from penguins.pages.methodology import (
     scaling_gaps,
 )
 from penguins.preprocessing import MEASUREMENTS, preprocess
-from penguins.search import preset as search_preset
+from penguins.presets import PRESETS
+from penguins.search import search_spec
 from penguins.strings import words
 
 SEEDS = tuple(range(10))  # ten seeds, like a full preset; the smoke preset's are the first two
@@ -54,10 +55,10 @@ def test_the_scaling_moves_test_values() -> None:
 def test_early_stopping_and_hyperband_watch_the_test_set() -> None:
     stopping = NAMED_RUNS["early-stopping"].spec
     assert stopping.validate_on_test and stopping.early_stopping_patience is not None
-    for size in ("full", "smoke"):
-        assert search_preset("hyperband", size).objective == "val_accuracy"
+    for preset in PRESETS:
+        assert search_spec("hyperband", preset).objective == "val_accuracy"
     for method in ("random", "grid"):
-        assert search_preset(method, "full").patience is not None  # the post passes early_stop to fit
+        assert search_spec(method, "full").patience is not None  # the post passes early_stop to fit
 
 
 def comparison(parameter: str, values: list[str], means: list[float], post: list[float], sd: float = 0.02, half: float = 0.01) -> pd.DataFrame:

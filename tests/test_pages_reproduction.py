@@ -37,7 +37,7 @@ from penguins.pages.reproduction import (
 )
 from penguins.pages.tables import VERDICT_COLORS, verdict_word
 from penguins.preprocessing import CLASS_NAMES, FEATURES
-from penguins.search import preset as search_preset
+from penguins.search import search_spec
 from penguins.spec import LogisticSpec
 from penguins.training import train
 
@@ -80,7 +80,7 @@ def test_the_posts_parameter_count_means_six_features_not_seven() -> None:
 
 
 def test_the_tuner_cannot_build_layers_of_the_posts_width() -> None:
-    low, high, step = search_preset("hyperband", "full").units
+    low, high, step = search_spec("hyperband", "full").units
     assert claim("tuner-summary-units").post_value not in range(low, high + 1, step)
 
 

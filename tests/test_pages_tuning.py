@@ -19,7 +19,7 @@ from penguins.pages.tuning import (
     top_count,
     tuner_units_verdict,
 )
-from penguins.search import preset as search_preset
+from penguins.search import search_spec
 from penguins.strings import words
 from penguins.sweep import SearchSweep, run_search_sweep
 
@@ -53,7 +53,7 @@ def with_rows(search: SearchSweep, change) -> SearchSweep:
 
 
 def test_the_tuning_model_has_the_posts_parameters() -> None:
-    post = search_preset("random", "full")
+    post = search_spec("random", "full")
     model = get_model(
         nodes=post.nodes, lr=post.lr, dropout=post.dropout, kernel_l1=post.kernel_l1, kernel_l2=post.kernel_l2,
         activity_l1=post.activity_l1, activity_l2=post.activity_l2,

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from penguins.presets import PRESETS, search_size
 from penguins.search import (
-    PRESETS,
+    METHODS,
+    SPECS_BY_PRESET,
     GridSearchSpec,
     HyperbandSpec,
     RandomSearchSpec,
@@ -24,12 +26,12 @@ from penguins.search import (
     batch_size_matches,
     batch_sizes_for,
     effective_fit_settings,
-    preset,
     run_search,
     search,
+    search_spec,
     search_spec_from_dict,
 )
-from penguins.store import ResultStore
+from penguins.store import PACKAGE, ResultStore, is_presentation
 
 N_TRAIN, N_TEST = 275, 69
 FLOAT32 = 1e-6  # Keras keeps the learning rate as float32
@@ -53,17 +55,17 @@ def _run(stores: Path, name: str, spec, seed: int = 0):
 
 @pytest.fixture(scope="module")
 def random_post(stores):
-    return _run(stores, "random-post", preset("random", "smoke"))
+    return _run(stores, "random-post", search_spec("random", "smoke"))
 
 
 @pytest.fixture(scope="module")
 def grid_post(stores):
-    return _run(stores, "grid-post", preset("grid", "smoke"))
+    return _run(stores, "grid-post", search_spec("grid", "smoke"))
 
 
 @pytest.fixture(scope="module")
 def random_estimator(stores):
-    return _run(stores, "random-estimator", replace(preset("random", "smoke"), wiring="estimator"))
+    return _run(stores, "random-estimator", replace(search_spec("random", "smoke"), wiring="estimator"))
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,7 @@ def hyperband(stores, tmp_path_factory):
     before = os.getcwd()
     os.chdir(cwd)
     try:
-        record, cached, store = _run(stores, "hyperband", preset("hyperband", "smoke"))
+        record, cached, store = _run(stores, "hyperband", search_spec("hyperband", "smoke"))
     finally:
         os.chdir(before)
     return record, cached, store, cwd
@@ -85,7 +87,7 @@ def hyperband(stores, tmp_path_factory):
 
 
 def test_full_presets_are_the_posts_searches():
-    random, grid, band = (PRESETS["full"][method] for method in ("random", "grid", "hyperband"))
+    random, grid, band = (SPECS_BY_PRESET["full"][method] for method in ("random", "grid", "hyperband"))
     space = random.param_space()
     assert sorted(space) == ["batch_size", "epochs", "optimizer__learning_rate"]
     assert space["optimizer__learning_rate"].kwds == {"loc": 0.001, "scale": 0.01}
@@ -109,18 +111,18 @@ def test_full_presets_are_the_posts_searches():
 
 def test_smoke_presets_search_other_epochs_and_batch_sizes_than_fit_gets():
     # Otherwise a smoke record could not tell which of the two Keras used.
-    random, grid = preset("random", "smoke"), preset("grid", "smoke")
+    random, grid = search_spec("random", "smoke"), search_spec("grid", "smoke")
     assert random.fit_epochs not in range(*random.epochs_range)
     assert random.fit_batch_size not in range(*random.batch_size_range)
     assert random.lr <= random.learning_rate_uniform[0]  # get_model's lr is the bottom of the range
     assert grid.fit_epochs not in grid.epochs and grid.fit_batch_size not in grid.batch_sizes
     assert grid.lr not in grid.learning_rates
-    assert preset("hyperband", "smoke").search_epochs > preset("hyperband", "smoke").max_epochs
+    assert search_spec("hyperband", "smoke").search_epochs > search_spec("hyperband", "smoke").max_epochs
 
 
 def test_specs_round_trip_through_json_and_reject_bad_values():
-    for size in PRESETS:
-        for spec in PRESETS[size].values():
+    for preset in SPECS_BY_PRESET:
+        for spec in SPECS_BY_PRESET[preset].values():
             data = json.loads(json.dumps(spec.to_dict()))
             assert data["kind"] == "search" and data["method"] == spec.method
             assert search_spec_from_dict(data) == spec
@@ -131,9 +133,27 @@ def test_specs_round_trip_through_json_and_reject_bad_values():
     with pytest.raises(ValueError, match="units"):
         HyperbandSpec(units=(32, 16, 16))
     with pytest.raises(ValueError, match="unknown"):
-        preset("bayesian")
+        search_spec("bayesian")
     with pytest.raises(ValueError, match="seed"):
-        run_search(preset("random", "smoke"), seed=-1)
+        run_search(search_spec("random", "smoke"), seed=-1)
+
+
+def test_every_preset_has_its_three_searches_at_its_size():
+    assert tuple(SPECS_BY_PRESET) == PRESETS
+    for preset in PRESETS:
+        assert tuple(SPECS_BY_PRESET[preset]) == METHODS
+        assert SPECS_BY_PRESET[preset] == SPECS_BY_PRESET[search_size(preset)]  # quick runs the smoke searches
+        assert all(search_spec(method, preset) is SPECS_BY_PRESET[preset][method] for method in METHODS)
+    assert search_spec("random") == search_spec("random", "full") == RandomSearchSpec()
+    with pytest.raises(ValueError, match=r"unknown preset 'tiny'; choose one of \('full', 'quick', 'smoke'\)"):
+        search_spec("random", "tiny")
+
+
+def test_the_search_modules_are_computing_code_in_the_fingerprint():
+    # Editing a search module changes what a stored search computes: it must change the store's keys.
+    modules = sorted(path.name for path in (PACKAGE / "search").glob("*.py"))
+    assert {"specs.py", "settings.py", "record.py", "keras.py", "engine.py", "run.py"} <= set(modules)
+    assert not any(is_presentation(f"search/{name}") for name in modules)
 
 
 def test_batch_sizes_from_steps_per_epoch():
@@ -183,7 +203,7 @@ def _check_cv_record(record: SearchRecord, spec, n_candidates: int) -> None:
 
 def test_random_search_record(random_post):
     record, cached, _ = random_post
-    spec = preset("random", "smoke")
+    spec = search_spec("random", "smoke")
     assert not cached
     _check_cv_record(record, spec, spec.n_iter)
     for row in record.rows:
@@ -197,7 +217,7 @@ def test_random_search_record(random_post):
 
 def test_grid_search_record(grid_post):
     record, cached, _ = grid_post
-    spec = preset("grid", "smoke")
+    spec = search_spec("grid", "smoke")
     assert not cached
     _check_cv_record(record, spec, len(spec.learning_rates) * len(spec.batch_sizes) * len(spec.epochs))
     searched = {
@@ -209,7 +229,7 @@ def test_grid_search_record(grid_post):
 
 def test_hyperband_record(hyperband):
     record, cached, _, _ = hyperband
-    spec = preset("hyperband", "smoke")
+    spec = search_spec("hyperband", "smoke")
     assert not cached
     _check_common(record, spec)
     # max_epochs 3, factor 3: bracket 1 runs 3 trials for 1 epoch and continues the best to 3;
@@ -251,10 +271,10 @@ def _numbers(record: SearchRecord) -> dict:
 
 def test_same_seed_same_random_search_and_second_call_is_cached(random_post, stores):
     record, _, store = random_post
-    again, cached = run_search(preset("random", "smoke"), seed=0, store=store, engine="keras")
+    again, cached = run_search(search_spec("random", "smoke"), seed=0, store=store, engine="keras")
     assert cached and again == record
     fresh, cached = run_search(
-        preset("random", "smoke"), seed=0, store=ResultStore(stores / "random-post-again"), engine="keras"
+        search_spec("random", "smoke"), seed=0, store=ResultStore(stores / "random-post-again"), engine="keras"
     )
     assert not cached
     assert _numbers(fresh) == _numbers(record)  # every score, parameter, prediction and layer name
@@ -262,7 +282,7 @@ def test_same_seed_same_random_search_and_second_call_is_cached(random_post, sto
 
 def test_same_seed_same_hyperband_and_overwrite_gives_a_clean_rerun(hyperband):
     record, _, store, _ = hyperband
-    spec = preset("hyperband", "smoke")
+    spec = search_spec("hyperband", "smoke")
     again, cached = run_search(spec, seed=0, store=store, engine="keras")
     assert cached and again == record
     # Rerun in the very same Keras Tuner folder: with overwrite=True the tuner starts over
@@ -275,7 +295,7 @@ def test_same_seed_same_hyperband_and_overwrite_gives_a_clean_rerun(hyperband):
 def test_hyperband_works_in_the_store_not_in_the_current_folder(hyperband):
     record, _, store, cwd = hyperband
     assert list(cwd.iterdir()) == []
-    payload = {"task": "search", "spec": preset("hyperband", "smoke").to_dict(), "seed": 0, "variant": "post"}
+    payload = {"task": "search", "spec": search_spec("hyperband", "smoke").to_dict(), "seed": 0, "variant": "post"}
     project = store.workdir(store.key(payload)) / "hyperband"
     assert (project / "oracle.json").is_file()
     assert sorted(path.name for path in project.glob("trial_*")) == [f"trial_{row['trial_id']}" for row in record.rows]
@@ -314,7 +334,7 @@ def test_in_the_posts_call_fit_keywords_win_and_searched_values_never_reach_kera
     size, and no early stopping, whatever the search reports.
     """
     record, _, _ = request.getfixturevalue(which)
-    spec = preset(record.method, "smoke")
+    spec = search_spec(record.method, "smoke")
     _check_fits_follow_effective_settings(record, spec)
     rows = {row["candidate"]: row for row in record.rows}
     for fit in record.fits:
@@ -331,7 +351,7 @@ def test_with_estimator_wiring_every_searched_value_reaches_keras(random_estimat
     """The same search with ``model__lr``, estimator ``epochs`` / ``batch_size`` and the
     EarlyStopping in the estimator's callbacks: now the measurements follow the search."""
     record, _, _ = random_estimator
-    spec = replace(preset("random", "smoke"), wiring="estimator")
+    spec = replace(search_spec("random", "smoke"), wiring="estimator")
     assert record.param_names == ["batch_size", "epochs", "model__lr"]
     _check_fits_follow_effective_settings(record, spec)
     rows = {row["candidate"]: row for row in record.rows}
@@ -354,7 +374,7 @@ def test_hyperband_trials_train_what_the_tuner_reports(hyperband):
     """units and rate reach the layers; each trial runs tuner/epochs (from tuner/initial_epoch), not
     the epochs=10 given to tuner.search; batch size is Keras' 32; Adam has the cosine schedule."""
     record, _, _, _ = hyperband
-    spec = preset("hyperband", "smoke")
+    spec = search_spec("hyperband", "smoke")
     assert [fit["trial_id"] for fit in record.fits] == [row["trial_id"] for row in record.rows]
     for row, fit in zip(record.rows, record.fits, strict=True):
         effective = effective_fit_settings(

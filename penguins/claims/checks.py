@@ -205,9 +205,9 @@ def _tuner_units(evidence: Evidence) -> Verdict:
     search space can give (Keras Tuner's own enumeration) include the post's."""
     import keras_tuner
 
-    from penguins.search import preset as search_preset
+    from penguins.search import search_spec
 
-    low, high, step = search_preset("hyperband", "full").units
+    low, high, step = search_spec("hyperband", "full").units
     space = keras_tuner.HyperParameters()
     space.Int("units", min_value=low, max_value=high, step=step)
     reachable = [int(value) for value in space.space[0].values]

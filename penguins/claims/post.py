@@ -112,9 +112,9 @@ def post_random_state(candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CAND
     import numpy as np
     from sklearn.model_selection import ParameterSampler
 
-    from penguins.search import preset as search_preset
+    from penguins.search import search_spec
 
-    space = search_preset("random", "full").param_space()
+    space = search_spec("random", "full").param_space()
     wanted = [dict(candidate) for candidate in candidates]
     for state in range(limit):
         drawn = [

@@ -21,7 +21,7 @@ from penguins.extras import keras_measured_searches
 from penguins.pages import Facts, Page, tables
 from penguins.pages.format import fmt_count, fmt_int, fmt_num, fmt_pct, fmt_points, fmt_seeds
 from penguins.preprocessing import MEASUREMENTS, Split, preprocess
-from penguins.search import preset as search_preset
+from penguins.search import search_spec
 
 
 def fill_means(penguins: pd.DataFrame, split: Split) -> pd.DataFrame:
@@ -91,7 +91,7 @@ class MethodologyPage(Page):
             gap_mean=fmt_num(np.mean(gaps), 3),
             gap_max=fmt_num(np.max(gaps), 3),
             gap_share=fmt_pct(np.mean(gaps), digits=0),
-            objective=search_preset("hyperband", "full").objective,
+            objective=search_spec("hyperband", "full").objective,
             callback=self.words("callback", callback, "what"),
             search_choice=self.words("callback", callback, "choice"),
             n_fits=str(n_fits),

@@ -46,7 +46,7 @@ from penguins.pages import Facts, Page, tables
 from penguins.pages.ledger import post_accuracy
 from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
 from penguins.preprocessing import FEATURES, preprocess
-from penguins.search import SearchRecord, preset as search_preset
+from penguins.search import SearchRecord, search_spec
 from penguins.training import RunRecord
 
 SPLITS = ("train", "test")
@@ -62,7 +62,7 @@ FINAL_LESSON = "logistic-is-enough"  # the post's last lesson: logistic regressi
 def draws(state: int, n_iter: int = len(POST_RANDOM_CANDIDATES)) -> list[dict[str, Any]]:
     """The candidates ``RandomizedSearchCV`` draws from the post's distributions with ``random_state=state``,
     as plain Python numbers (only sampling, no training)."""
-    space = search_preset("random", "full").param_space()
+    space = search_spec("random", "full").param_space()
     return [plain(candidate) for candidate in ParameterSampler(space, n_iter=n_iter, random_state=state)]
 
 
@@ -436,7 +436,7 @@ class ReproductionPage(Page):
         wrong = ledger[(ledger["verdict"] == "not reproduced") & (ledger["kind"] == "fact")]
         post_features = claim("input-features").post_value
         n_classes = claim("output-classes").post_value
-        low, high, step = search_preset("hyperband", "full").units
+        low, high, step = search_spec("hyperband", "full").units
         return Facts(
             n_wrong=str(int((ledger["verdict"] == "not reproduced").sum())),
             n_wrong_facts=str(len(wrong)),

@@ -20,13 +20,12 @@ from pandas.io.formats.style import Styler
 
 from penguins import plotting
 from penguins.claims import Evidence, claim, post_search_table
-from penguins.extras import MEASURED_SIZE, measured_seed
+from penguins.extras import MEASURED_PRESET, measured_seed
 from penguins.models import summary_table
 from penguins.pages import Facts, Page, tables
 from penguins.pages.format import fmt_count, fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_seeds, with_particle
 from penguins.presets import search_size
-from penguins.search import METHODS, SearchRecord, effective_fit_settings
-from penguins.search import preset as search_preset
+from penguins.search import METHODS, SearchRecord, effective_fit_settings, search_spec
 from penguins.sweep import SearchSweep
 
 TOP_TRIALS = 10  # Hyperband trials the page lists (the full search runs about thirty)
@@ -89,7 +88,7 @@ def tuner_units_verdict(preset: str) -> str:
 
 def reachable_units() -> list[int]:
     """The units the post's ``hp.Int('units', min, max, step)`` can give."""
-    low, high, step = search_preset("hyperband", "full").units
+    low, high, step = search_spec("hyperband", "full").units
     return list(range(low, high + 1, step))
 
 
@@ -141,12 +140,11 @@ class TuningPage(Page):
     def settings_table(self, preset: str) -> Styler:
         """What each search searches and how it trains: the post's settings beside this preset's."""
         columns = self.words("settings-columns")
-        size = search_size(preset)
         frames = {
             self.method(method): pd.DataFrame(
                 {
-                    columns["post"]: tables.search_settings(search_preset(method, "full"), self.language),
-                    columns["page"]: tables.search_settings(search_preset(method, size), self.language),
+                    columns["post"]: tables.search_settings(search_spec(method, "full"), self.language),
+                    columns["page"]: tables.search_settings(search_spec(method, preset), self.language),
                 }
             )
             for method in METHODS
@@ -249,7 +247,7 @@ class TuningPage(Page):
 
     def model_facts(self, model: Any) -> Facts:
         """The tuning model's settings (the post's, from the search spec) and its size."""
-        spec = search_preset("random", "full")
+        spec = search_spec("random", "full")
         return Facts(
             nodes=str(spec.nodes),
             penalty=f"{spec.kernel_l1:g}",
@@ -270,7 +268,7 @@ class TuningPage(Page):
             first_seed=str(first),
             size=self.words("size", size),
             measured_seed=str(measured_seed(preset)),
-            measured_size=MEASURED_SIZE,
+            measured_preset=MEASURED_PRESET,
             **self._first_seed(random_search, grid_search),
             **self._over_seeds(random_search, grid_search),
         )
@@ -353,7 +351,7 @@ class TuningPage(Page):
             for pair in same_position_pairs(random, grid)
         )
         holds = n_alike == len(pairs) and engine_alike
-        lr = fmt_lr(search_preset("random", "full").lr)
+        lr = fmt_lr(search_spec("random", "full").lr)
         state = "uniform" if uniform else "mixed"
         return Facts(
             n_fits=str(n_fits),

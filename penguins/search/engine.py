@@ -2,13 +2,13 @@
 
 Random and grid search.
 
-The protocol is :func:`penguins.search.search`'s, which runs scikit-learn and scikeras:
+The protocol is :func:`penguins.search.keras.search`'s, which runs scikit-learn and scikeras:
 
 - the candidates scikit-learn draws (``ParameterSampler`` with ``random_state=seed``) or lists
   (``ParameterGrid``), in the same order;
 - the folds of ``check_cv(cv, y, classifier=True)`` (stratified, not shuffled);
 - every candidate trained on every fold with what scikeras gives Keras
-  (:func:`penguins.search.effective_fit_settings`; ``tests/test_search.py`` checks those rules
+  (:func:`penguins.search.settings.effective_fit_settings`; ``tests/test_search.py`` checks those rules
   against what Keras ran), the post's ``validation_data`` included;
 - the score: accuracy on the held-out rows; ``mean_test_score``, ``std_test_score`` and
   ``rank_test_score`` as ``cv_results_`` computes them; the best candidate (the first of rank 1)
@@ -18,14 +18,14 @@ What differs is where a fit's randomness comes from. Under scikeras every fit dr
 weights, dropout seed and batch order from the process's global random state, one fit after
 another. Here every fit has a seed of its own, :func:`fit_seed` of (search seed, candidate,
 fold), and the engine trains what Keras trains after ``seed_everything(fit_seed)`` with
-``build_network(network, seed=fit_seed)`` on that fold (``tests/test_engine_search.py`` checks a
+``build_network(network, seed=fit_seed)`` on that fold (``tests/test_search_engine.py`` checks a
 fit against Keras). Both searches are the same experiment with other draws; the tests compare
 their scores over seeds. The i-th candidates of a random and a grid search of the same seed get
 the same fit seeds, as under scikeras they get the same draws.
 
 Hyperband. Keras Tuner's own ``Hyperband`` tuner and oracle run the search (brackets, rounds,
 random draws, promotions, scores); only its ``run_trial`` is replaced, by a fit on the engine of
-what the Keras tuner's trial fits (:func:`penguins.search.hyperband_network`, Keras' batch size
+what the Keras tuner's trial fits (:func:`penguins.search.keras.hyperband_network`, Keras' batch size
 32, ``validation_data`` the test split):
 
 - a trial that continues another starts from that trial's weights at its best epoch (Keras
@@ -51,31 +51,29 @@ from typing import Any
 import numpy as np
 
 from penguins.engine import FoldRows, fit_batch, predict, summary_rows
-from penguins.preprocessing import preprocess
-from penguins.search import (
-    HYPERBAND_PROJECT,
-    GridSearchSpec,
-    HyperbandSpec,
-    RandomSearchSpec,
-    SearchRecord,
-    _plain_params,
-    _record,
-    batch_sizes_for,
-    candidate_rows,
-    effective_fit_settings,
-    hyperband_network,
-    hyperband_record,
-)
+from penguins.preprocessing import Split, preprocess
+from penguins.search.keras import HYPERBAND_PROJECT, candidate_rows, hyperband_network, hyperband_record
+from penguins.search.record import SearchRecord, plain_params, search_record
+from penguins.search.settings import batch_sizes_for, effective_fit_settings
+from penguins.search.specs import GridSearchSpec, HyperbandSpec, RandomSearchSpec
 from penguins.spec import ENGINE_JAX, KERAS_DEFAULT_BATCH_SIZE, NetworkSpec
 
 
 def fit_seed(seed: int, candidate: int, fold: int) -> int:
-    """The seed of one fit: fold ``cv`` is the refit on every training row."""
+    """The seed of one fit of a search on the engine; fold ``cv`` is the refit on every training row.
+
+    Each fit has a seed of its own, so a fit's result depends on (search seed, candidate, fold)
+    only, not on which fits ran before it (as it does under scikeras).
+    """
     return int(np.random.SeedSequence([seed, candidate, fold]).generate_state(1)[0])
 
 
 def candidate_network(spec: RandomSearchSpec | GridSearchSpec, settings: dict[str, Any]) -> NetworkSpec:
-    """The post's tuning ``get_model`` trained as scikeras trains it (``effective_fit_settings``)."""
+    """The post's tuning ``get_model`` as the network the engine trains, with what scikeras gives Keras.
+
+    ``settings`` is :func:`penguins.search.settings.effective_fit_settings` of a candidate: the
+    engine trains what Keras trains under scikeras, not what the search reports.
+    """
     return NetworkSpec(
         hidden=(spec.nodes, spec.nodes),
         kernel_l1=spec.kernel_l1,
@@ -91,8 +89,31 @@ def candidate_network(spec: RandomSearchSpec | GridSearchSpec, settings: dict[st
     )
 
 
-def search_on_engine(spec: RandomSearchSpec | GridSearchSpec | HyperbandSpec, seed: int = 0, variant: str = "post") -> SearchRecord:
-    """Run the search ``spec`` for ``seed`` with the engine (no store)."""
+def search_on_engine(
+    spec: RandomSearchSpec | GridSearchSpec | HyperbandSpec, seed: int = 0, variant: str = "post"
+) -> SearchRecord:
+    """Run the search ``spec`` for ``seed`` with every fit on the engine, without the store.
+
+    Parameters
+    ----------
+    spec : SearchSpec
+        The search.
+    seed : int
+        The seed of the split, of the candidates (random search) or the oracle (Hyperband), and,
+        through :func:`fit_seed`, of every fit.
+    variant : str
+        The preprocessing (:func:`penguins.preprocessing.preprocess`).
+
+    Returns
+    -------
+    SearchRecord
+        With ``engine == "jax"``; its fields say what the engine trained each fit with.
+
+    Raises
+    ------
+    TypeError
+        If ``spec`` is not a search spec.
+    """
     if isinstance(spec, HyperbandSpec):
         return hyperband_on_engine(spec, seed, variant)
     if not isinstance(spec, (RandomSearchSpec, GridSearchSpec)):
@@ -107,22 +128,24 @@ def _cross_validated_search(spec: RandomSearchSpec | GridSearchSpec, seed: int, 
     started = time.perf_counter()
     split = preprocess(variant, seed)
     if isinstance(spec, RandomSearchSpec):
-        candidates = list(ParameterSampler(spec.param_space(), n_iter=spec.n_iter, random_state=spec.sampler_state(seed)))
+        state = spec.sampler_state(seed)
+        candidates = list(ParameterSampler(spec.param_space(), n_iter=spec.n_iter, random_state=state))
     else:
         candidates = list(ParameterGrid(spec.param_space()))
-    candidates = [_plain_params(params) for params in candidates]
+    candidates = [plain_params(params) for params in candidates]
     folds = list(check_cv(spec.cv, split.y_train, classifier=True).split(split.x_train, split.y_train))
     networks = [candidate_network(spec, effective_fit_settings(spec, params)) for params in candidates]
 
     plan = [(c, f) for c in range(len(candidates)) for f in range(spec.cv)]  # scikit-learn's order
+    planned = [networks[c] for c, _ in plan]  # the networks of the fits, in plan order
     trained = fit_batch(
-        [networks[c] for c, _ in plan],
+        planned,
         [fit_seed(seed, c, f) for c, f in plan],
         variant,
         [FoldRows(seed, tuple(folds[f][0])) for _, f in plan],
     )
     scores = np.zeros((len(candidates), spec.cv))
-    for (c, f), result in zip(plan, trained):
+    for (c, f), result in zip(plan, trained, strict=True):
         held_out = folds[f][1]
         predicted = result.fitted.train_probabilities[held_out].argmax(axis=1)
         scores[c, f] = np.mean(predicted == split.y_train[held_out])
@@ -137,10 +160,11 @@ def _cross_validated_search(spec: RandomSearchSpec | GridSearchSpec, seed: int, 
     rows = candidate_rows(spec, candidates, results)
     fits = [
         {"candidate": c, "fold": f, **_fit_row(networks[c], len(result.fitted.history["loss"]), len(folds[f][0]))}
-        for (c, f), result in zip(plan, trained)
+        for (c, f), result in zip(plan, trained, strict=True)
     ]
-    fits.append({"candidate": best, "fold": "refit", **_fit_row(networks[best], len(refit.fitted.history["loss"]), len(split.y_train))})
-    record = _record(
+    refit_row = _fit_row(networks[best], len(refit.fitted.history["loss"]), len(split.y_train))
+    fits.append({"candidate": best, "fold": "refit", **refit_row})
+    record = search_record(
         spec,
         split,
         seed,
@@ -152,7 +176,7 @@ def _cross_validated_search(spec: RandomSearchSpec | GridSearchSpec, seed: int, 
         summary=summary_rows(networks[best].hidden, split.n_features, spec.dropout),
         train_predictions=refit.fitted.train_probabilities.argmax(axis=1),
         test_predictions=refit.fitted.test_probabilities.argmax(axis=1),
-        early_stopping_fits=sum(network.early_stopping_patience is not None for network in [*(networks[c] for c, _ in plan), networks[best]]),
+        early_stopping_fits=sum(network.early_stopping_patience is not None for network in [*planned, networks[best]]),
         engine=ENGINE_JAX,
     )
     record.wall_time_s = time.perf_counter() - started
@@ -179,25 +203,28 @@ def _fit_row(network: NetworkSpec, epochs_run: int, n_samples: int) -> dict[str,
 
 
 def oracle_seed(seed: int) -> int:
-    """The seed Keras Tuner's oracle gets in the Keras search of ``seed``: the Oracle takes
-    ``seed or random.randint(1, 10000)``, and the Keras search seeds Python's ``random`` with
-    ``seed`` first (``seed_everything``), so seed 0 becomes that first draw. Computed here
-    without touching the global ``random``."""
+    """The seed Keras Tuner's oracle gets in the Keras search of ``seed``.
+
+    The Oracle takes ``seed or random.randint(1, 10000)``, and the Keras search seeds Python's
+    ``random`` with ``seed`` first (``seed_everything``), so seed 0 becomes that first draw. Computed
+    here without touching the global ``random``; with it the engine's Hyperband draws the Keras
+    search's first-round trials.
+    """
     return seed or random.Random(seed).randint(1, 10000)
 
 
-def hyperband_on_engine(spec: HyperbandSpec, seed: int = 0, variant: str = "post") -> SearchRecord:
-    """Keras Tuner's Hyperband search ``spec`` for ``seed``, every trial trained by the engine."""
-    import keras_tuner as kt
+class _TrialTrainer:
+    """Keras Tuner's trials trained on the engine, one a call, each from its parent's best weights."""
 
-    started = time.perf_counter()
-    split = preprocess(variant, seed)
-    every_row = FoldRows(seed, tuple(range(len(split.y_train))))
-    best_weights: dict[str, list[np.ndarray]] = {}  # per trial: its weights at its best epoch
-    fits: list[dict[str, Any]] = []
+    def __init__(self, spec: HyperbandSpec, seed: int, variant: str, split: Split) -> None:
+        self.spec, self.seed, self.variant, self.split = spec, seed, variant, split
+        self.every_row = FoldRows(seed, tuple(range(len(split.y_train))))
+        self.best_weights: dict[str, list[np.ndarray]] = {}  # per trial: its weights at its best epoch
+        self.fits: list[dict[str, Any]] = []
 
-    def train_trial(trial) -> dict[str, float]:
-        values = trial.hyperparameters.values
+    def __call__(self, trial: Any) -> dict[str, float]:
+        """Train ``trial`` and give its metrics at its best epoch, as Keras Tuner scores it."""
+        spec, values = self.spec, trial.hyperparameters.values
         settings = effective_fit_settings(spec, values)
         epochs = settings["epochs"] - settings["initial_epoch"]
         # Every trial is trained for max_epochs and read after its own number of epochs (the
@@ -211,24 +238,43 @@ def hyperband_on_engine(spec: HyperbandSpec, seed: int = 0, variant: str = "post
         parent = values.get("tuner/trial_id")
         (trained,) = fit_batch(
             [network],
-            [fit_seed(seed, int(trial.trial_id), 0)],
-            variant,
-            [every_row],
-            [None if parent is None else best_weights[parent]],
+            [fit_seed(self.seed, int(trial.trial_id), 0)],
+            self.variant,
+            [self.every_row],
+            [None if parent is None else self.best_weights[parent]],
             epoch_weights=True,
         )
         history = {name: logged[:epochs] for name, logged in trained.fitted.history.items()}
         best = int(np.argmax(history[spec.objective]))  # the first best epoch (SaveBestEpoch, Keras Tuner's score)
-        best_weights[trial.trial_id] = trained.epoch_weights[best]
-        fits.append(
+        self.best_weights[trial.trial_id] = trained.epoch_weights[best]
+        self.fits.append(
             {
                 "trial_id": trial.trial_id,
-                **_fit_row(replace(network, epochs=settings["epochs"]), epochs, len(split.y_train)),
+                **_fit_row(replace(network, epochs=settings["epochs"]), epochs, len(self.split.y_train)),
                 "initial_epoch": settings["initial_epoch"],
                 "learning_rate": settings["learning_rate"],
             }
         )
         return {name: float(logged[best]) for name, logged in history.items()}
+
+
+def hyperband_on_engine(spec: HyperbandSpec, seed: int = 0, variant: str = "post") -> SearchRecord:
+    """Keras Tuner's Hyperband search ``spec`` for ``seed``, every trial trained by the engine.
+
+    Keras Tuner's own tuner and oracle choose the trials (brackets, rounds, draws, promotions); only
+    ``run_trial`` is the engine's (see the module docstring). Keras Tuner's files go to a temporary
+    folder, removed afterwards.
+
+    Raises
+    ------
+    RuntimeError
+        If a trial did not complete.
+    """
+    import keras_tuner as kt
+
+    started = time.perf_counter()
+    split = preprocess(variant, seed)
+    train_trial = _TrialTrainer(spec, seed, variant, split)
 
     class EngineHyperband(kt.Hyperband):
         """Keras Tuner's Hyperband whose trials the engine trains."""
@@ -251,10 +297,11 @@ def hyperband_on_engine(spec: HyperbandSpec, seed: int = 0, variant: str = "post
         trials = sorted(tuner.oracle.trials.values(), key=lambda trial: trial.trial_id)
         best_trial = tuner.oracle.get_best_trials(1)[0]
     if any(trial.status != "COMPLETED" for trial in trials):
-        raise RuntimeError(f"Hyperband trials did not all complete: {[(t.trial_id, t.status, t.message) for t in trials]}")
-    fits.sort(key=lambda fit: fit["trial_id"])
+        statuses = [(trial.trial_id, trial.status, trial.message) for trial in trials]
+        raise RuntimeError(f"Hyperband trials did not all complete: {statuses}")
+    fits = sorted(train_trial.fits, key=lambda fit: fit["trial_id"])
     units, rate = best_trial.hyperparameters.get("units"), best_trial.hyperparameters.get("rate")
-    weights = best_weights[best_trial.trial_id]
+    weights = train_trial.best_weights[best_trial.trial_id]
     record = hyperband_record(
         spec,
         split,

@@ -1,4 +1,4 @@
-"""The post's searches with every fit on the sweep engine (penguins.engine_search).
+"""The post's searches with every fit on the sweep engine (penguins.search.engine).
 
 Random and grid search: the scikeras search's protocol: the candidates, the folds, the settings
 each fit trains with (compared with what Keras' fits ran with, as the search's probe measured
@@ -18,18 +18,18 @@ import numpy as np
 import pytest
 
 from penguins import engine  # first: the package sets TensorFlow's environment before Keras loads it
-from penguins.engine_search import candidate_network, fit_seed, oracle_seed, search_on_engine
 from penguins.models import build_network
 from penguins.preprocessing import preprocess
 from penguins.runtime import seed_everything
-from penguins.search import effective_fit_settings, hyperband_network, preset, run_search, search
+from penguins.search import effective_fit_settings, hyperband_network, run_search, search, search_spec
+from penguins.search.engine import candidate_network, fit_seed, oracle_seed, search_on_engine
 from penguins.store import ResultStore
 
 
 @pytest.fixture(scope="module")
 def random_pair(tmp_path_factory):
     """The smoke random search of seed 0 on Keras (scikeras) and on the engine."""
-    spec = preset("random", "smoke")
+    spec = search_spec("random", "smoke")
     workdir = tmp_path_factory.mktemp("keras-search")
     return search(spec, 0, "post", workdir), search_on_engine(spec, 0)
 
@@ -64,7 +64,7 @@ def test_a_fit_is_the_keras_fit_with_its_seed(random_pair):
     build_network(seed=fit_seed) on the fold's rows gives the engine's held-out score."""
     from sklearn.model_selection import check_cv
 
-    spec, (_, on_engine) = preset("random", "smoke"), random_pair
+    spec, (_, on_engine) = search_spec("random", "smoke"), random_pair
     candidate, fold = 1, 0
     split = preprocess("post", 0)
     train_rows, held_out = list(check_cv(spec.cv, split.y_train, classifier=True).split(split.x_train, split.y_train))[
@@ -95,7 +95,7 @@ def test_engine_and_keras_searches_agree_over_seeds(tmp_path):
     """Held-out scores of every fit, seeds 0-5: neither test tells the two searches apart."""
     from scipy import stats
 
-    spec, seeds = preset("random", "smoke"), range(6)
+    spec, seeds = search_spec("random", "smoke"), range(6)
     on_keras = [search(spec, seed, "post", tmp_path / str(seed)) for seed in seeds]
     on_engine = [search_on_engine(spec, seed) for seed in seeds]
 
@@ -108,7 +108,7 @@ def test_engine_and_keras_searches_agree_over_seeds(tmp_path):
 
 
 def test_the_store_keeps_engine_searches_apart(tmp_path):
-    store, spec = ResultStore(tmp_path), preset("grid", "smoke")
+    store, spec = ResultStore(tmp_path), search_spec("grid", "smoke")
     on_engine, cached = run_search(spec, 0, store=store, engine="jax")
     assert not cached and on_engine.engine == "jax"
     again, cached = run_search(spec, 0, store=store, engine="jax")
@@ -126,7 +126,7 @@ def test_fold_rows_are_checked():
         engine.FoldRows(0, (1, 1))
     with pytest.raises(ValueError, match="index the 275 training rows"):
         engine.fit_batch(
-            [candidate_network(preset("grid", "smoke"), effective_fit_settings(preset("grid", "smoke"), {}))],
+            [candidate_network(search_spec("grid", "smoke"), effective_fit_settings(search_spec("grid", "smoke"), {}))],
             [0],
             "post",
             [engine.FoldRows(0, (0, 275))],
@@ -136,7 +136,7 @@ def test_fold_rows_are_checked():
 @pytest.fixture(scope="module")
 def hyperband_pair(tmp_path_factory):
     """The smoke Hyperband of seed 0 with Keras Tuner training Keras models, and on the engine."""
-    spec = preset("hyperband", "smoke")
+    spec = search_spec("hyperband", "smoke")
     return search(spec, 0, "post", tmp_path_factory.mktemp("keras-hyperband")), search_on_engine(spec, 0)
 
 
@@ -197,7 +197,7 @@ def test_engine_hyperband_trials_are_keras_tuner_trials_with_their_seeds(tmp_pat
     change a run (at the post's 0.2 some do, see tests/test_engine.py); restarts every 10 steps."""
     import keras_tuner as kt
 
-    spec = replace(preset("hyperband", "smoke"), initial_learning_rate=0.003, first_decay_steps=10)
+    spec = replace(search_spec("hyperband", "smoke"), initial_learning_rate=0.003, first_decay_steps=10)
     split = preprocess("post", 0)
     trial_seed = {}
 
