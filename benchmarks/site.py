@@ -188,10 +188,12 @@ def _output(command: str) -> str:
 
 
 def preset_seeds(build: Build, preset: str) -> list[int]:
+    """The seeds ``preset`` runs, read from the build's code with this Python (a fresh clone's own
+    environment does not exist before its set-up, which is timed)."""
     code = f"from penguins.presets import default_seeds; print(list(default_seeds({preset!r})))"
-    done = subprocess.run(
-        [str(build.python), "-c", code], cwd=build.root, env=build.env, check=True, capture_output=True, text=True
-    )
+    env = {**build.env, "PYTHONPATH": str(build.root)}
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, cwd=build.root, env=env, check=True, capture_output=True, text=True)
     return json.loads(done.stdout)
 
 

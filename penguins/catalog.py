@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from penguins.spec import LogisticSpec, NetworkSpec, Spec
 
 # The post's get_model() for tuning: two layers of 100 with L1/L2 weight and activity penalties.
-POST_REGULARISATION = dict(kernel_l1=0.01, kernel_l2=0.01, activity_l1=0.01, activity_l2=0.01)
+POST_REGULARISATION: dict[str, Any] = dict(kernel_l1=0.01, kernel_l2=0.01, activity_l1=0.01, activity_l2=0.01)
 
 
 @dataclass(frozen=True)
 class NamedRun:
+    """One run of the post by name: what it is, its spec, and whether the post ran it."""
+
     name: str
     description: str
     spec: Spec
@@ -81,3 +84,17 @@ NAMED_RUNS: dict[str, NamedRun] = {
         ),
     )
 }
+
+
+def network_spec(name: str) -> NetworkSpec:
+    """The spec of the named network ``name``, typed as a network for code that reads its layers.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is a run of another kind (the logistic baseline).
+    """
+    spec = NAMED_RUNS[name].spec
+    if not isinstance(spec, NetworkSpec):
+        raise TypeError(f"{name!r} is not a network but a {type(spec).__name__}")
+    return spec

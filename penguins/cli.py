@@ -16,15 +16,15 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, NoReturn, Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 from penguins.catalog import NAMED_RUNS
 from penguins.cluster import Scheduler, check_address
 from penguins.preprocessing import VARIANTS
 from penguins.presets import PRESETS, SEED_LIMIT
-from penguins.spec import DEFAULT_ENGINE, ENGINES
-from penguins.spec import NetworkSpec
+from penguins.spec import DEFAULT_ENGINE, ENGINES, NetworkSpec
 
 if TYPE_CHECKING:
     from penguins.store import ResultStore
@@ -115,7 +115,8 @@ def _experiment_name(text: str) -> str:
 
 def _add_sweep_options(parser: argparse.ArgumentParser, variant: bool = True, scheduler: bool = True) -> None:
     """The options of the commands that run sweeps; a command that cannot use ``--variant`` or
-    ``--scheduler`` does not take it (argparse then refuses it) rather than ignore it."""
+    ``--scheduler`` does not take it (argparse then refuses it) rather than ignore it.
+    """
     parser.add_argument("--preset", choices=PRESETS, default="full", help="grid size: full (the post's ranges), quick or smoke (default: full)")
     parser.add_argument("--seeds", type=_seeds, help=f"seeds as 0-9 or 0,3,7, from 0 to {SEED_LIMIT - 1} (default: the preset's)")
     if variant:
@@ -133,6 +134,7 @@ def _run_name(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``penguins`` command's parser, every subcommand with its options."""
     parser = _Parser(prog="penguins", description="Reproduce the Penguins neural-network post.")
     parser.add_argument("--store", metavar="DIR", help="results store folder (default: $PENGUINS_STORE or ./.penguins-store)")
     parser.add_argument("--debug", action="store_true", help=f"show the Python traceback of an error (also: ${DEBUG_VARIABLE}=1)")
@@ -180,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``penguins`` command; its exit status (a fault is one line on stderr, not a traceback)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "worker_timeout", None) is not None and args.scheduler is None:
@@ -205,7 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _ignore_further_interrupts() -> None:
     """Once the command ends, a late Ctrl-C (the second of two pressed quickly) must neither print
-    a second line nor change the exit status while Python shuts down."""
+    a second line nor change the exit status while Python shuts down.
+    """
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -235,7 +239,8 @@ def describe(error: BaseException) -> str:
 
     penguins' own errors (the store's, the scheduler's, the data file's) carry such a message; an
     OS error gets its reason, its file and advice; anything else is unexpected (a bug) and says how
-    to see its traceback."""
+    to see its traceback.
+    """
     if type(error).__module__.startswith("penguins."):
         message = str(error)
     elif isinstance(error, OSError) and error.errno is None:  # raised with a message of its own
@@ -257,7 +262,8 @@ def _exit_on_a_lost_interrupt(unraisable) -> None:
     """``sys.unraisablehook``: a Ctrl-C that Python could not raise (it landed in a garbage-collector
     callback or a ``__del__``, where Python prints "Exception ignored" and drops it) ends the
     command at once with the usual line. Entries are written atomically, so stopping here loses
-    only the run under way; what a stop leaves behind is removed by the next command."""
+    only the run under way; what a stop leaves behind is removed by the next command.
+    """
     if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
         sys.stdout.flush()
         _say(INTERRUPTED)
@@ -275,7 +281,7 @@ class _AboveProgressBars(logging.Handler):
 
 
 def _report_warnings_on_stderr() -> None:
-    """penguins' warnings (such as a damaged store entry it ignores) as 'penguins: ...' lines."""
+    """Penguins' warnings (such as a damaged store entry it ignores) as 'penguins: ...' lines."""
     logger = logging.getLogger("penguins")
     if not any(isinstance(handler, _AboveProgressBars) for handler in logger.handlers):
         handler = _AboveProgressBars(logging.WARNING)
@@ -286,7 +292,8 @@ def _report_warnings_on_stderr() -> None:
 
 def _open_store(args: argparse.Namespace) -> ResultStore:
     """The store the command names, checked (a folder, not a file) and cleared of what killed
-    processes left behind (never an entry)."""
+    processes left behind (never an entry).
+    """
     from penguins.store import ResultStore
 
     store = ResultStore(args.store)
@@ -320,7 +327,8 @@ def _list() -> int:
 class _SectionTimes:
     """``--timings FILE``: one JSON line per section a command computes, appended as the section
     ends: the command, the section, its wall time in seconds, how many results it holds and how
-    many of them were trained now (``null`` where the command does not count them)."""
+    many of them were trained now (``null`` where the command does not count them).
+    """
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.path = getattr(args, "timings", None)
@@ -390,7 +398,14 @@ def _extras(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from penguins.reference import compare, compute_reference, format_movements, load_reference, reference_path, save_reference
+    from penguins.reference import (
+        compare,
+        compute_reference,
+        format_movements,
+        load_reference,
+        reference_path,
+        save_reference,
+    )
 
     path = reference_path(args.preset, args.reference)
     reference = None if args.update else load_reference(path)

@@ -24,11 +24,11 @@ from collections.abc import Iterator
 from functools import cache
 
 from penguins.catalog import NAMED_RUNS
+from penguins.cluster import Scheduler
 from penguins.presets import default_seeds
 from penguins.search import SearchRecord, run_search, search_spec
 from penguins.spec import LogisticSpec
 from penguins.store import ResultStore
-from penguins.cluster import Scheduler
 from penguins.sweep import run_runs
 from penguins.training import RunRecord
 
@@ -54,7 +54,8 @@ def post_seed_runs(
     store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
 ) -> tuple[dict[str, RunRecord], int]:
     """Every run of the post with :func:`post_seed`, one Keras model (or logistic regression) each,
-    and how many were trained now."""
+    and how many were trained now.
+    """
     runs = [run for run in NAMED_RUNS.values() if run.in_post]
     pairs = [(run.spec, post_seed()) for run in runs]
     records, computed = run_runs(pairs, jobs=jobs, scheduler=scheduler, store=store, progress=progress, label="post's seed")
@@ -77,7 +78,8 @@ def measured_seed(preset: str) -> int:
 def keras_measured_searches(preset: str, store: ResultStore | None = None) -> tuple[dict[str, SearchRecord], int]:
     """The post's random and grid searches at the smoke size with scikeras training Keras models, for
     the preset's first seed: their ``fits`` are what Keras' fits measurably ran with. Returns the
-    records by method and how many were computed now."""
+    records by method and how many were computed now.
+    """
     store = store or ResultStore()
     found = {
         method: run_search(search_spec(method, MEASURED_PRESET), measured_seed(preset), store=store, engine="keras")
@@ -90,7 +92,8 @@ def post_candidate_searches(
     preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
 ) -> tuple[list[SearchRecord], int]:
     """The post's random search (its size and candidates: ``random_state`` = :func:`post_seed`) on
-    the split and fits of each seed of ``preset``, on the engine."""
+    the split and fits of each seed of ``preset``, on the engine.
+    """
     from dataclasses import replace
 
     from penguins.sweep import run_search_specs
@@ -103,7 +106,8 @@ def clean_early_stopping(
     preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
 ) -> tuple[list[RunRecord], int]:
     """The early-stopping network validated on the last fifth of the training rows (not the test
-    set), one Keras model per seed of ``preset``."""
+    set), one Keras model per seed of ``preset``.
+    """
     pairs = [(NAMED_RUNS["early-stopping-clean"].spec, seed) for seed in default_seeds(preset)]
     return run_runs(pairs, jobs=jobs, scheduler=scheduler, store=store, progress=progress, label="clean early stopping")
 
@@ -158,7 +162,8 @@ def unseeded_runs(store: ResultStore | None = None) -> tuple[dict[str, object], 
     """Whether the post's ``random.seed(rand_seed)`` makes its runs repeatable: the post's
     ``get_model`` built and trained twice in a fresh process, as the post's code does it, and the
     share of the weights that came out equal before and after training (1 if the run repeated).
-    Returns the measurement and whether it came from the store."""
+    Returns the measurement and whether it came from the store.
+    """
     store = store or ResultStore()
     payload = {"task": "unseeded-get-model", "rand_seed": UNSEEDED_RAND_SEED, "split_seed": 0}
     return store.get_or_compute(payload, _measure_unseeded_runs)
@@ -179,7 +184,8 @@ def compute_parts(
 ) -> Iterator[tuple[str, int, int]]:
     """Each measurement of this module for ``preset`` in turn: once it is done, its name (one of
     :data:`PARTS`), how many results it holds and how many were trained now. With ``scheduler``
-    the runs go to that Dask cluster; the two Keras-measured searches run here."""
+    the runs go to that Dask cluster; the two Keras-measured searches run here.
+    """
     store = store or ResultStore()
     post_runs, trained = post_seed_runs(store, jobs, progress, scheduler)
     yield PARTS[0], len(post_runs), trained

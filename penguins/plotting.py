@@ -10,8 +10,8 @@ font draws Hangul as empty boxes), and the functions here call it themselves for
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt

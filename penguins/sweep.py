@@ -20,9 +20,9 @@ import signal
 import sys
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
@@ -61,6 +61,7 @@ class SweepResult:
     computed: int  # how many tasks were trained now (the rest came from the store)
 
     def record(self, value, seed: int) -> RunRecord:
+        """The record of ``value`` for ``seed``."""
         return self.records[self.values.index(value)][self.seeds.index(seed)]
 
     def table(self) -> pd.DataFrame:
@@ -79,7 +80,8 @@ class SweepResult:
 
 def summarise(table: pd.DataFrame, by: str, score: str, order: list | None = None) -> pd.DataFrame:
     """Mean, sample standard deviation and a Student-t 95 % interval of the mean, per ``by`` value
-    (:func:`penguins.uncertainty.mean_interval`; an accuracy's interval is clipped to [0, 1])."""
+    (:func:`penguins.uncertainty.mean_interval`; an accuracy's interval is clipped to [0, 1]).
+    """
     rows = []
     for value, group in table.groupby(by, sort=False):
         values = group[score].to_numpy(dtype=float)
@@ -184,7 +186,8 @@ def run_runs(
 ) -> tuple[list[RunRecord], int]:
     """Each (spec, seed) of ``pairs`` as its own run through the store: one Keras model per network
     (the reference path, :func:`penguins.runner.run`), scikit-learn for logistic regression.
-    Returns the records in order and how many were trained now."""
+    Returns the records in order and how many were trained now.
+    """
     store = store or ResultStore()
     calls = [delayed(_run_task)(spec, check_seed(seed), variant, str(store.root)) for spec, seed in pairs]
     with stop_requested_on_sigint() as stop:
@@ -200,7 +203,8 @@ ENGINE_TASKS_PER_JOB = 4
 def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop) -> tuple[list[RunRecord], int]:
     """Records of (spec, seed) ``tasks`` trained by the JAX engine, and how many were trained now:
     read what is stored, train the rest in whole compiled calls spread over the workers (which
-    store them as they go). A run another process trained meanwhile is read, not counted."""
+    store them as they go). A run another process trained meanwhile is read, not counted.
+    """
     records = stored_engine_records([spec for spec, _ in tasks], [seed for _, seed in tasks], variant, store)
     missing = [i for i, record in enumerate(records) if record is None]
     if not missing:
@@ -243,6 +247,7 @@ class SearchSweep:
     computed: int
 
     def record(self, seed: int) -> SearchRecord:
+        """The search record of ``seed``."""
         return self.records[self.seeds.index(seed)]
 
     def table(self) -> pd.DataFrame:
@@ -271,7 +276,8 @@ def run_search_sweep(
 
     ``engine``: ``"jax"`` (the default: Keras Tuner's oracle or scikit-learn's candidates and
     folds, every fit on the sweep engine, :mod:`penguins.search.engine`) or ``"keras"`` (scikeras
-    and Keras Tuner training Keras models, the reference)."""
+    and Keras Tuner training Keras models, the reference).
+    """
     spec = search_spec(method, preset)
     seeds = _checked_seeds(default_seeds(preset) if seeds is None else seeds)
     records, computed = run_search_specs(
@@ -291,7 +297,8 @@ def run_search_specs(
     label: str = "searches",
 ) -> tuple[list[SearchRecord], int]:
     """Each (search spec, seed) of ``pairs`` through the store, in parallel: the records in order
-    and how many were computed now."""
+    and how many were computed now.
+    """
     store = store or ResultStore()
     calls = [delayed(_search_task)(spec, seed, variant, str(store.root), engine) for spec, seed in pairs]
     with stop_requested_on_sigint() as stop:
@@ -320,7 +327,8 @@ def _leave_interrupts_to_the_sweep() -> None:
     process turns it into a stop between runs (:class:`StopRequest`) and stops the workers; a
     KeyboardInterrupt in a worker would land anywhere, e.g. in JAX's garbage-collector callback,
     where Python prints it ("Exception ignored in _xla_gc_callback") and drops it. Tasks that run
-    in the sweep's own process (one job) or in a Dask worker's threads are left alone."""
+    in the sweep's own process (one job) or in a Dask worker's threads are left alone.
+    """
     if multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -338,7 +346,8 @@ def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, boo
 
 def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) -> list[tuple[int, dict, bool]]:
     """(index in ``specs``, record, whether trained here) of every request finished before the end
-    or a stop (a request another process stored meanwhile is read: not trained here)."""
+    or a stop (a request another process stored meanwhile is read: not trained here).
+    """
     _worker_setup("jax")
     return [
         (index, record.to_dict(), trained)
@@ -366,7 +375,8 @@ def _execute(
     """Run joblib ``calls`` in order, in ``jobs`` loky processes or on a Dask cluster; after each,
     raise KeyboardInterrupt if ``stop`` was requested, or with ``drain`` (calls that end soon by
     themselves once stopped: engine tasks) after the last. ``sizes``: how many runs each call
-    stands for, for the progress bar."""
+    stands for, for the progress bar.
+    """
     cluster = scheduler_of(scheduler)
     outcomes = _on_loky(calls, jobs) if cluster is None else on_dask(calls, cluster)
     # drained engine tasks say how many runs they finished: the bar counts those
@@ -388,18 +398,21 @@ def _on_loky(calls: list, jobs: int) -> Iterator:
 
 class StopRequest:
     """A first Ctrl-C, turned into a request to stop between runs: a flag for this process and
-    files it creates for worker processes, which look for them between compiled calls."""
+    files it creates for worker processes, which look for them between compiled calls.
+    """
 
     def __init__(self) -> None:
         self._requested = threading.Event()
         self.files: list[Path] = []
 
     def request(self) -> None:
+        """Ask every worker to stop between two calls (each reads its stop file)."""
         self._requested.set()
         for file in self.files:
             _touch(file)
 
     def is_set(self) -> bool:
+        """Whether a stop was requested."""
         return self._requested.is_set()
 
     @contextlib.contextmanager
@@ -456,7 +469,8 @@ def _until(stop_requested: StopRequest, outcomes, drain: bool = False):
 def _with_progress(outcomes, sizes: list[int], name: str, show: bool, stop: StopRequest | None = None, counted=None):
     """``outcomes`` with a progress bar on stderr (``sizes``: the runs each outcome stands for, or
     ``counted(outcome)`` of them). A bar that does not finish (an error, a stop) is cleared, so
-    that the line saying why stands alone."""
+    that the line saying why stands alone.
+    """
     if not show:
         yield from outcomes
         return

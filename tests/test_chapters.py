@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from chapter_runner import ChapterError, layout_problems, parse_chapter, run_chapter
 from conftest import ROOT
 from qmd import META, Chapter, resolve_meta

@@ -45,7 +45,8 @@ NETWORK_RUNS = {
 @dataclass(frozen=True)
 class Check:
     """How one statement is judged: the function, what it needs, and (for single numbers) its
-    per-seed values."""
+    per-seed values.
+    """
 
     function: Callable[[Evidence], Verdict]
     needs: tuple[str, ...] = ()  # experiments it reads
@@ -59,6 +60,7 @@ class Check:
         return " ".join(text.split("\n\n")[0].split())
 
     def __call__(self, evidence: Evidence) -> Verdict:
+        """The verdict on ``evidence``; a claim whose evidence is missing is not checkable."""
         try:
             return self.function(evidence)
         except NotCheckable as missing:
@@ -70,7 +72,8 @@ CHECKS: dict[str, Check] = {}
 
 def check(*ids: str, needs: Sequence[str] = (), methods: Sequence[str] = (), observed: Callable[[Evidence], pd.Series] | None = None, **margins: Any):
     """Register the decorated function as the check of the statements ``ids``; ``margins`` fill
-    the ``{NAME}`` fields of its docstring, so the stated rule shows the numbers it uses."""
+    the ``{NAME}`` fields of its docstring, so the stated rule shows the numbers it uses.
+    """
 
     def register(function: Callable[[Evidence], Verdict]) -> Callable[[Evidence], Verdict]:
         function.__doc__ = (function.__doc__ or "").format(**margins)
@@ -150,7 +153,8 @@ check("split-test-shape")(_split_shape("test"))
 def _input_features(evidence: Evidence) -> Verdict:
     """Measured: the number of columns the networks receive equals the post's stated number of
     input features; the post's own {POST} parameters of a softmax layer on f inputs, (f + 1) x 3,
-    tell how many it really had."""
+    tell how many it really had.
+    """
     from penguins.preprocessing import preprocess
 
     split = preprocess(evidence.variant, evidence.seeds[0])
@@ -168,7 +172,8 @@ def _input_features(evidence: Evidence) -> Verdict:
 @check("output-classes", needs=("basic-networks",))
 def _output_classes(evidence: Evidence) -> Verdict:
     """Measured: the units of the output layer of our trained network without a hidden layer
-    (its summary), on every seed, equal the post's number of classes."""
+    (its summary), on every seed, equal the post's number of classes.
+    """
     observed = []
     for record in evidence.records("basic-networks", "hidden-0"):
         shape = record.summary[-1]["output_shape"]
@@ -202,7 +207,8 @@ check("params-tuning-model", needs=("overfitting",))(_params("overfitting", "dro
 @check("tuner-summary-units")
 def _tuner_units(evidence: Evidence) -> Verdict:
     """Measured: the unit counts Keras Tuner's ``hp.Int('units', min, max, step)`` of the post's
-    search space can give (Keras Tuner's own enumeration) include the post's."""
+    search space can give (Keras Tuner's own enumeration) include the post's.
+    """
     import keras_tuner
 
     from penguins.search import search_spec
@@ -228,7 +234,8 @@ def _tuner_units(evidence: Evidence) -> Verdict:
 @check("tuner-summary-params", methods=("hyperband",))
 def _tuner_params(evidence: Evidence) -> Verdict:
     """Measured: the parameters of the model each of our Keras Tuner searches found (one search per
-    seed) equal the post's printed total."""
+    seed) equal the post's printed total.
+    """
     totals = [sum(int(row["params"]) for row in record.summary) for record in evidence.search_records("hyperband")]
     return rules.exact(totals, statement("tuner-summary-params").value, "the tuned model's parameters", equal)
 
@@ -288,7 +295,8 @@ _search_score("grid", "grid-search-best-score", "searches")
 @check("two-hidden-layers-jump", needs=("basic-networks",), JUMP=JUMP)
 def _jump(evidence: Evidence) -> Verdict:
     """At least (rules.at_least, {JUMP}): the paired per-seed test accuracy of two hidden layers
-    minus one hidden layer is surely above {JUMP} (reproduced) or surely below it (not reproduced)."""
+    minus one hidden layer is surely above {JUMP} (reproduced) or surely below it (not reproduced).
+    """
     wide = evidence.wide("basic-networks")
     for run in ("hidden-1", "hidden-2"):
         if run not in wide:
@@ -309,7 +317,8 @@ def _deeper_than_two(evidence: Evidence) -> list[int]:
 def _depth(evidence: Evidence) -> Verdict:
     """No gain beyond (rules.no_gain_beyond, {BIG_GAIN}) of any depth >= 3 over depth 2, paired per
     seed: reproduced if every gain is surely below {BIG_GAIN}, not reproduced if one is surely above
-    it after Holm's correction over the depths."""
+    it after Holm's correction over the depths.
+    """
     wide = evidence.wide("depth")
     gains = {depth: paired(wide, 2, depth) for depth in _deeper_than_two(evidence)}
     return rules.no_gain_beyond(gains, BIG_GAIN, "test accuracy of depth d over depth 2", one_penguin(evidence))
@@ -318,7 +327,8 @@ def _depth(evidence: Evidence) -> Verdict:
 @check("fix-two-layers", needs=("depth",), BIG_GAIN=BIG_GAIN)
 def _two_not_one(evidence: Evidence) -> Verdict:
     """At least (rules.at_least, {BIG_GAIN}): two hidden layers beat one by at least {BIG_GAIN}
-    in paired per-seed test accuracy, so one layer would not do."""
+    in paired per-seed test accuracy, so one layer would not do.
+    """
     wide = evidence.wide("depth")
     if 1 not in wide or 2 not in wide:
         raise evidence.missing("depth", "depths 1 and 2", "depth 1 or 2")
@@ -335,7 +345,8 @@ def _widths(evidence: Evidence) -> pd.DataFrame:
 @check("width-accuracy-rises", needs=("width",), MIN=MIN_TREND_POINTS)
 def _width_rises(evidence: Evidence) -> Verdict:
     """Trend (rules.trend): Kendall τ between nodes and test accuracy within each seed, a one-sided
-    t-test of the seeds' τ above 0. Needs {MIN} widths."""
+    t-test of the seeds' τ above 0. Needs {MIN} widths.
+    """
     return rules.trend(_widths(evidence), +1, "test accuracy with nodes", MIN_TREND_POINTS)
 
 
@@ -343,7 +354,8 @@ def _width_rises(evidence: Evidence) -> Verdict:
 def _width_stability(evidence: Evidence) -> Verdict:
     """Stability trend (rules.stability_trend): the seeds' distances from each width's median test
     accuracy on the arcsine scale fall with nodes (Kendall τ per seed, one-sided t-test below 0).
-    Needs {MIN} widths and 3 seeds."""
+    Needs {MIN} widths and 3 seeds.
+    """
     return rules.stability_trend(_widths(evidence), -1, "test accuracy with nodes", examples(evidence, "test"), MIN_TREND_POINTS)
 
 
@@ -351,7 +363,8 @@ def _width_stability(evidence: Evidence) -> Verdict:
 def _width_plateau(evidence: Evidence) -> Verdict:
     """Within a margin (rules.within_margin, ±{BIG_GAIN}) for every pair of widths >= {FROM}, paired
     per seed: reproduced if every pair is surely within ±{BIG_GAIN} (TOST), not reproduced if one
-    is surely beyond after Holm's correction over the pairs."""
+    is surely beyond after Holm's correction over the pairs.
+    """
     wide = evidence.wide("width")
     widths = [nodes for nodes in wide.columns if nodes >= WIDTH_PLATEAU]
     if len(widths) < 2:
@@ -364,7 +377,8 @@ def _width_plateau(evidence: Evidence) -> Verdict:
 def _hundred_nodes(evidence: Evidence) -> Verdict:
     """No gain beyond (rules.no_gain_beyond, {BIG_GAIN}) of any width over 100 nodes, paired per
     seed: reproduced if every gain is surely below {BIG_GAIN}, not reproduced if one is surely
-    above it after Holm's correction."""
+    above it after Holm's correction.
+    """
     wide = evidence.wide("width")
     if 100 not in wide or wide.shape[1] < 2:
         raise evidence.missing("width", "width 100 and another", "width 100 or another")
@@ -400,7 +414,8 @@ def _shapes(evidence: Evidence) -> tuple[pd.DataFrame, list[int], list[int]]:
 def _shape_accuracy(evidence: Evidence) -> Verdict:
     """Contrast (rules.contrast): per seed, the mean test accuracy of the balanced shapes (first
     layer {B0}-{B1} of 100) minus that of the extreme ones (the smaller layer <= {E} nodes), surely
-    above 0 (reproduced) or surely below it (not reproduced)."""
+    above 0 (reproduced) or surely below it (not reproduced).
+    """
     wide, balanced, extreme = _shapes(evidence)
     per_seed = wide[balanced].mean(axis=1) - wide[extreme].mean(axis=1)
     return rules.contrast(per_seed.to_numpy(), "test accuracy of balanced minus extreme shapes", floor=one_penguin(evidence))
@@ -410,7 +425,8 @@ def _shape_accuracy(evidence: Evidence) -> Verdict:
 def _shape_stability(evidence: Evidence) -> Verdict:
     """Stability contrast (rules.stability_contrast): per seed, the mean distance from each shape's
     median test accuracy (arcsine scale) of the extreme shapes (<= {E}) minus the balanced ones
-    ({B0}-{B1}), surely above 0 (reproduced) or surely below it (not reproduced)."""
+    ({B0}-{B1}), surely above 0 (reproduced) or surely below it (not reproduced).
+    """
     wide, balanced, extreme = _shapes(evidence)
     return rules.stability_contrast(wide, extreme, balanced, "extreme against balanced shapes", examples(evidence, "test"))
 
@@ -429,7 +445,8 @@ def _batch_size(evidence: Evidence) -> Verdict:
     """No gain beyond (rules.no_gain_beyond, {FINE}) of any batch size over any batch size <= {LIMIT},
     paired per seed: reproduced if no batch size is surely more than {FINE} better than a batch size
     <= {LIMIT} (every pair), not reproduced if one is after Holm's correction. No best size is picked
-    from the data, so no winner's curse."""
+    from the data, so no winner's curse.
+    """
     wide, small, _ = _batches(evidence)
     gains = {f"{other} over {size}": paired(wide, size, other) for size in small for other in wide.columns if other != size}
     return rules.no_gain_beyond(gains, FINE, f"test accuracy of a batch size over one <= {BATCH_LIMIT}", one_penguin(evidence))
@@ -438,7 +455,8 @@ def _batch_size(evidence: Evidence) -> Verdict:
 @check("batch-size-above-80-worse", needs=("batch-size",), FINE=FINE, LIMIT=BATCH_LIMIT)
 def _batch_size_above(evidence: Evidence) -> Verdict:
     """At least (rules.at_least, {FINE}): per seed, the mean test accuracy of the batch sizes <= {LIMIT}
-    minus that of the larger ones is surely above {FINE} (reproduced) or surely below (not reproduced)."""
+    minus that of the larger ones is surely above {FINE} (reproduced) or surely below (not reproduced).
+    """
     wide, small, large = _batches(evidence)
     per_seed = wide[small].mean(axis=1) - wide[large].mean(axis=1)
     return rules.at_least(per_seed.to_numpy(), FINE, f"test accuracy of batch sizes <= {BATCH_LIMIT} minus larger", one_penguin(evidence))
@@ -462,7 +480,8 @@ def _matches_baseline(evidence: Evidence) -> Verdict:
     """Not worse by more than {MATCH} for some network (rules.no_gain_beyond on logistic regression
     over each of the post's six final networks, for some): reproduced if Holm's correction over the
     networks keeps one that is surely less than {MATCH} behind logistic regression (paired per
-    seed), not reproduced if every network is surely more than {MATCH} behind."""
+    seed), not reproduced if every network is surely more than {MATCH} behind.
+    """
     behind = {run: -difference for run, difference in _networks_minus_logistic(evidence).items()}
     return rules.no_gain_beyond(behind, MATCH, "test accuracy of logistic regression over a network", one_penguin(evidence), some=True)
 
@@ -471,7 +490,8 @@ def _matches_baseline(evidence: Evidence) -> Verdict:
 def _logistic_enough(evidence: Evidence) -> Verdict:
     """No gain beyond (rules.no_gain_beyond, {MATCH}) of any of the post's six final networks over
     logistic regression, paired per seed: reproduced if every gain is surely below {MATCH}, not
-    reproduced if one is surely above after Holm's correction."""
+    reproduced if one is surely above after Holm's correction.
+    """
     return rules.no_gain_beyond(_networks_minus_logistic(evidence), MATCH, "test accuracy of a network over logistic regression", one_penguin(evidence))
 
 
@@ -481,7 +501,8 @@ def _logistic_enough(evidence: Evidence) -> Verdict:
 @check("unseeded-runs")
 def _unseeded(evidence: Evidence) -> Verdict:
     """Measured: the post's get_model built and trained twice (its own code, in a fresh process,
-    each time after random.seed(rand_seed)) gives the same trained weights."""
+    each time after random.seed(rand_seed)) gives the same trained weights.
+    """
     measured = evidence.extra("unseeded-runs")
     initial, trained = measured["initial_equal_share"], measured["trained_equal_share"]
     ours = f"{trained:.0%} of the trained weights equal"
@@ -509,7 +530,8 @@ def _keras_step_decay_rates(evidence: Evidence) -> list[float]:
 def _step_decay_rates(evidence: Evidence) -> Verdict:
     """Measured: the learning rate Keras' optimizer held in each epoch of the step-decay run (Keras'
     own log of a Keras run with the post's seed) equals the post's step_decay(epoch), the post's
-    function as it writes it (start 0.2, drop 0.5, every 3 epochs)."""
+    function as it writes it (start 0.2, drop 0.5, every 3 epochs).
+    """
     from penguins.schedules import step_decay
 
     logged = _keras_step_decay_rates(evidence)
@@ -520,7 +542,8 @@ def _step_decay_rates(evidence: Evidence) -> Verdict:
 @check("step-decay-learning-rate")
 def _step_decay_learning_rate(evidence: Evidence) -> Verdict:
     """Measured: the learning rate Keras' optimizer held in the first epoch of the step-decay run
-    equals the Adam learning rate get_model sets (lr=0.001)."""
+    equals the Adam learning rate get_model sets (lr=0.001).
+    """
     first = _keras_step_decay_rates(evidence)[0]
     stated = statement("step-decay-learning-rate").value
     verdict = rules.exact([first], stated, "the first epoch's learning rate", equal)
@@ -533,7 +556,8 @@ def _early_stopping_held_out(evidence: Evidence) -> Verdict:
     """Within a margin (rules.within_margin, ±{MATCH}): per seed, the early-stopping run's test
     accuracy (validated on the test set, as the post does) minus the same network's validated on
     the last fifth of the training rows instead (Keras, a clean protocol), surely within ±{MATCH}
-    (reproduced: the test set's double use did not move the score) or surely beyond (not reproduced)."""
+    (reproduced: the test set's double use did not move the score) or surely beyond (not reproduced).
+    """
     post = evidence.scores("overfitting", "early-stopping")
     clean = pd.Series({record.seed: record.test_accuracy for record in evidence.extra("clean-early-stopping")})
     difference = (post - clean).dropna().to_numpy(dtype=float)
@@ -546,7 +570,8 @@ def _early_stopping_held_out(evidence: Evidence) -> Verdict:
 def _tuner_held_out(evidence: Evidence) -> Verdict:
     """Measured: on every seed, the tuned model's test accuracy differs from the score Keras Tuner
     chose it by (its objective, val_accuracy on validation_data); equal numbers mean the test set
-    chose the model it then scores."""
+    chose the model it then scores.
+    """
     records = evidence.search_records("hyperband")
     same = [equal(record.best_score, record.test_accuracy) for record in records]
     ours = f"objective = test accuracy on {sum(same)} of {len(same)} seeds"
@@ -565,7 +590,8 @@ def _tuner_held_out(evidence: Evidence) -> Verdict:
 @check("searched-values-reach-the-model")
 def _searched_values_reach(evidence: Evidence) -> Verdict:
     """Measured: every Keras fit of the post's random and grid searches (scikeras training Keras
-    models, smoke size) trained with its candidate's learning rate, epochs and batch size."""
+    models, smoke size) trained with its candidate's learning rate, epochs and batch size.
+    """
     searches = evidence.extra("keras-searches")
     fits = reached = 0
     used: dict[str, set] = {"learning rate": set(), "epochs": set(), "batch size": set()}
@@ -617,7 +643,8 @@ def _never_reached(evidence: Evidence) -> str:
 def _random_best(evidence: Evidence) -> Verdict:
     """Better than chance (rules.beats_chance): the post's best candidate wins how many of our
     random searches with the post's candidates (its random_state) on each seed's split and fits,
-    against the chance of 1 in the number of candidates."""
+    against the chance of 1 in the number of candidates.
+    """
     wins, tries, size = _wins(evidence.extra("post-candidate-searches"), RANDOM_BEST)
     if not tries:
         raise NotCheckable("no search tried the post's best candidate")
@@ -628,7 +655,8 @@ def _random_best(evidence: Evidence) -> Verdict:
 @check("grid-search-best-params", methods=("grid",))
 def _grid_best(evidence: Evidence) -> Verdict:
     """Better than chance (rules.beats_chance): the post's best grid candidate wins how many of our
-    grid searches (one per seed, preset full), against the chance of 1 in the number of candidates."""
+    grid searches (one per seed, preset full), against the chance of 1 in the number of candidates.
+    """
     wins, tries, size = _wins(evidence.search_records("grid"), GRID_BEST)
     if not tries:
         raise NotCheckable("no search tried the post's best candidate")

@@ -28,7 +28,8 @@ EXTRAS_ABSENT = "the chapters' extra measurements (penguins.extras) are taken wi
 class Evidence:
     """Everything the checks read: per-seed tables and records of the experiments, the per-seed
     search records when they were computed (else ``search_note`` says why not), and the extra
-    measurements (``extras``, by name) when they were gathered."""
+    measurements (``extras``, by name) when they were gathered.
+    """
 
     preset: str
     variant: str
@@ -44,11 +45,13 @@ class Evidence:
     verdicts: dict[int, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_sweeps(cls, preset: str, variant: str, seeds: Sequence[int], sweeps: Mapping[str, Any], **rest: Any) -> "Evidence":
+    def from_sweeps(cls, preset: str, variant: str, seeds: Sequence[int], sweeps: Mapping[str, Any], **rest: Any) -> Evidence:
+        """Evidence from finished sweeps, each sweep's table in long form with its parameter as ``value``."""
         tables = {name: sweep.table().rename(columns={sweep.experiment.parameter: "value"}) for name, sweep in sweeps.items()}
         return cls(preset, variant, tuple(seeds), tables, dict(sweeps), **rest)
 
     def table(self, experiment: str) -> pd.DataFrame:
+        """The long table (value, seed, scores) of ``experiment``; not checkable if it was not run."""
         if experiment not in self.tables:
             raise NotCheckable(f"experiment {experiment!r} was not run")
         return self.tables[experiment]
@@ -60,6 +63,7 @@ class Evidence:
         return wide[[value for value in dict.fromkeys(table["value"]) if value in wide.columns]]
 
     def values(self, experiment: str) -> list[Any]:
+        """The values ``experiment`` swept, in its order."""
         return list(dict.fromkeys(self.table(experiment)["value"]))
 
     def scores(self, experiment: str, value: Any, score: str = "test_accuracy") -> pd.Series:
@@ -71,6 +75,7 @@ class Evidence:
         return pd.Series(rows[score].to_numpy(dtype=float), index=rows["seed"].to_numpy(), name=score)
 
     def records(self, experiment: str, value: Any) -> list[Any]:
+        """The run records of one value of ``experiment``, one per seed."""
         if experiment not in self.sweeps:
             raise NotCheckable(f"experiment {experiment!r} was not run")
         sweep = self.sweeps[experiment]
@@ -79,6 +84,7 @@ class Evidence:
         return list(sweep.records[sweep.values.index(value)])
 
     def search_records(self, method: str) -> list[Any]:
+        """The per-seed records of the ``method`` search; not checkable when the searches were not run."""
         if not self.searches.get(method):
             raise NotCheckable(self.search_note)
         return self.searches[method]
@@ -114,7 +120,8 @@ def collect_evidence(
 ) -> Evidence:
     """Run (or read from the store) every experiment in ``experiments``, at preset ``full`` the
     searches in ``methods`` (one per seed) unless ``searches`` is False, and with the post's
-    preprocessing the extra measurements unless ``extras`` is False."""
+    preprocessing the extra measurements unless ``extras`` is False.
+    """
     from penguins.store import ResultStore
     from penguins.sweep import run_experiment
 

@@ -35,14 +35,17 @@ class Claim:
 
     @property
     def id(self) -> str:
+        """The statement's id, e.g. ``"depth-no-gain-beyond-2"``."""
         return self.statement.id
 
     @property
     def section(self) -> str:
+        """The post's section the statement is in."""
         return self.statement.section
 
     @property
     def kind(self) -> str:
+        """``number`` or ``conclusion``."""
         return self.statement.kind
 
     @property
@@ -57,21 +60,26 @@ class Claim:
 
     @property
     def post_value(self) -> Any:
+        """What the post reports (a number, a list, a setting), ``None`` for a conclusion in words."""
         return self.statement.value
 
     @property
     def needs(self) -> tuple[str, ...]:
+        """The experiments the check reads."""
         return self.check.needs
 
     @property
     def searches(self) -> tuple[str, ...]:
+        """The searches the check reads."""
         return self.check.methods
 
     @property
     def rule(self) -> str:
+        """The name of the rule that gives the verdict."""
         return self.check.rule
 
     def evaluate(self, evidence: Evidence) -> Verdict:
+        """The claim's verdict on ``evidence``."""
         return self.check(evidence)
 
     @property
@@ -81,7 +89,8 @@ class Claim:
 
     def observed(self, evidence: Evidence) -> pd.Series:
         """The per-seed values a single number of the post is checked against, indexed by seed.
-        Raises ``NotCheckable`` when the evidence lacks them, ``TypeError`` for other claims."""
+        Raises ``NotCheckable`` when the evidence lacks them, ``TypeError`` for other claims.
+        """
         if self.check.observed is None:
             raise TypeError(f"claim {self.id!r} is not checked against per-seed values")
         return self.check.observed(evidence)
@@ -118,7 +127,8 @@ def collect_evidence(
 ) -> Evidence:
     """Run (or read from the store) everything ``claims`` (default: all) need: their experiments,
     at preset ``full`` the post's searches, and with the post's preprocessing the chapters' extra
-    measurements (:mod:`penguins.extras`)."""
+    measurements (:mod:`penguins.extras`).
+    """
     claims = CLAIMS if claims is None else claims
     experiments = list(dict.fromkeys(name for item in claims for name in item.needs))
     methods = list(dict.fromkeys(method for item in claims for method in item.searches))
@@ -172,7 +182,8 @@ def ledger(
     searches: bool = True,
 ) -> pd.DataFrame:
     """The claims ledger at ``preset``: every claim checked against our per-seed results (computed
-    through the results ``store``). Columns: :data:`COLUMNS`; ``.attrs`` holds preset, variant and seeds."""
+    through the results ``store``). Columns: :data:`COLUMNS`; ``.attrs`` holds preset, variant and seeds.
+    """
     return evaluate(collect_evidence(preset, seeds, variant, store, jobs, searches=searches))
 
 
@@ -184,7 +195,8 @@ def ledgers_by_seeds(
 ) -> dict[int, pd.DataFrame]:
     """The ledger on the first ``n`` seeds of ``preset``, for each ``n`` of ``counts`` below the
     preset's number of seeds, and on all of them: whether a verdict depends on how many seeds we ran.
-    The smaller ledgers read subsets of the same records, so nothing is trained for them."""
+    The smaller ledgers read subsets of the same records, so nothing is trained for them.
+    """
     seeds = default_seeds(preset)
     wanted = sorted({n for n in counts if 2 <= n < len(seeds)} | {len(seeds)})
     return {n: evaluate(collect_evidence(preset, seeds[:n], variant, store)) for n in wanted}
@@ -198,7 +210,8 @@ def verdict_changes(ledgers: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
     claim with its verdict at each seed count and how it changed from the fewest seeds to the most,
     one of :data:`CHANGES`: ``decided`` (within seed noise, then reproduced or not), ``undecided``
     (the other way), ``reversed`` (reproduced one way, not reproduced the other), ``checkable`` /
-    ``uncheckable`` (the preset's points allow the check at one count only)."""
+    ``uncheckable`` (the preset's points allow the check at one count only).
+    """
     counts = sorted(ledgers)
     verdicts = pd.DataFrame({n: ledgers[n].set_index("id")["verdict"] for n in counts})
     changed = verdicts[verdicts.nunique(axis=1) > 1].copy()
@@ -228,7 +241,8 @@ def format_ledger(frame: pd.DataFrame, width: int = 120) -> str:
     """The ledger as plain text for a terminal: a heading with the verdict counts, then per section
     of the post one block a claim: id, the post's value, ours and the verdict on one line; below
     it the English statement (ours), the rule, the test with its level, and the reason with the
-    numbers behind the verdict."""
+    numbers behind the verdict.
+    """
     attrs = frame.attrs
     details = [f"preset {attrs['preset']}" if "preset" in attrs else "", f"variant {attrs['variant']}" if "variant" in attrs else ""]
     if attrs.get("seeds") is not None:

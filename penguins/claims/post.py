@@ -98,7 +98,8 @@ GRID_BEST: dict[str, Any] = dict(statement("grid-search-best-params").value)
 
 def post_search_table(method: str) -> pd.DataFrame:
     """The post's ``cv_results_`` table of the ``method`` ("random" or "grid") search as data: one
-    row a candidate in candidate order, with its parameters and mean cross-validated accuracy."""
+    row a candidate in candidate order, with its parameters and mean cross-validated accuracy.
+    """
     frame = pd.DataFrame([dict(candidate) for candidate in _search(method)["candidates"]])
     frame.insert(0, "candidate", range(len(frame)))
     frame["mean_test_score"] = list(_search(method)["mean_scores"])
@@ -108,7 +109,8 @@ def post_search_table(method: str) -> pd.DataFrame:
 def post_random_state(candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CANDIDATES, limit: int = RANDOM_STATE_SCAN) -> int | None:
     """The ``random_state`` (0 to ``limit`` - 1) for which ``RandomizedSearchCV``'s sampler draws
     exactly the post's candidates from the post's distributions, or None. Only sampling, no
-    training: it tells which seed searches the post's candidates."""
+    training: it tells which seed searches the post's candidates.
+    """
     import numpy as np
     from sklearn.model_selection import ParameterSampler
 
@@ -128,7 +130,8 @@ def post_random_state(candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CAND
 
 def misquoted(post_text: str) -> list[str]:
     """The statements whose words do not stand in ``post_text`` (the post's markdown) at their line:
-    a check that ``post.yml`` quotes the post verbatim (white space aside; " / " joins lines)."""
+    a check that ``post.yml`` quotes the post verbatim (white space aside; " / " joins lines).
+    """
 
     def normal(text: str) -> str:
         return " ".join(text.split())

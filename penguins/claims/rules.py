@@ -55,7 +55,8 @@ class NotCheckable(Exception):
 @dataclass(frozen=True)
 class Effect:
     """What a conclusion's verdict rests on: an estimate, its ``confidence`` interval and the region
-    ``margin`` = (low, high) the claim allows (``-inf`` / ``inf`` for an open side)."""
+    ``margin`` = (low, high) the claim allows (``-inf`` / ``inf`` for an open side).
+    """
 
     what: str
     estimate: float
@@ -69,7 +70,8 @@ class Effect:
 @dataclass(frozen=True)
 class Verdict:
     """A rule's outcome: one of :data:`VERDICTS`, why (with our numbers), our value in short, the
-    procedure that decided it, its level, and the effect behind it (conclusions)."""
+    procedure that decided it, its level, and the effect behind it (conclusions).
+    """
 
     verdict: str
     reason: str
@@ -107,7 +109,8 @@ class Mean:
     floor: float = 0.0
 
     @classmethod
-    def of(cls, values: Sequence[float], floor: float = 0.0) -> "Mean":
+    def of(cls, values: Sequence[float], floor: float = 0.0) -> Mean:
+        """The mean of the finite ``values``, its standard error floored at ``floor`` (a count's resolution)."""
         array = np.asarray(values, dtype=float)
         array = array[np.isfinite(array)]
         if len(array) < 2:
@@ -116,6 +119,7 @@ class Mean:
 
     @property
     def se(self) -> float:
+        """The standard error of the mean, with the standard deviation floored (never 0 on ties)."""
         return max(self.sd, self.floor) / math.sqrt(self.n)
 
     def p_greater(self, value: float) -> float:
@@ -131,6 +135,7 @@ class Mean:
         return float(special.stdtr(self.n - 1, (self.mean - value) / self.se))
 
     def interval(self, confidence: float) -> tuple[float, float]:
+        """Student's t interval of the mean at ``confidence``."""
         half = float(special.stdtrit(self.n - 1, 1 - (1 - confidence) / 2)) * self.se
         return self.mean - half, self.mean + half
 
@@ -153,7 +158,8 @@ class Interval:
 def t_interval(values: Sequence[float], confidence: float = CONFIDENCE, comparisons: int = 1) -> Interval:
     """The Student-t interval of the mean of per-seed ``values`` (at least two); ``comparisons`` > 1
     widens it so that that many intervals hold together (Bonferroni), as a page needs when it
-    shows a family of them."""
+    shows a family of them.
+    """
     from penguins.uncertainty import mean_interval
 
     array = np.asarray(list(values), dtype=float)
@@ -168,7 +174,8 @@ def holm_any(pvalues: Sequence[float], alpha: float = ALPHA) -> list[bool]:
     ascending, the i-th smallest p-value (from 0) is rejected while every one up to it is below
     ``alpha / (m - i)``. The same decisions as ``statsmodels.stats.multitest.multipletests(...,
     method="holm")`` (a test checks it), without the garbage collection statsmodels runs on every
-    call, which made the rules' simulations a hundred times slower."""
+    call, which made the rules' simulations a hundred times slower.
+    """
     p = np.asarray(pvalues, dtype=float)
     order = np.argsort(p, kind="stable")
     below = p[order] <= alpha / np.arange(len(p), 0, -1)
@@ -183,7 +190,8 @@ def holm_any(pvalues: Sequence[float], alpha: float = ALPHA) -> list[bool]:
 
 def exact(observed: Sequence[Any], stated: Any, what: str, equal: Any) -> Verdict:
     """Exact fact, measured: ``reproduced`` iff every observed value equals the post's (``equal``
-    decides equality); else ``not reproduced``. A measurement, not a test: no level."""
+    decides equality); else ``not reproduced``. A measurement, not a test: no level.
+    """
     observed = list(observed)
     if not observed:
         raise NotCheckable(f"no {what} was observed")
@@ -400,7 +408,8 @@ def trend(table: pd.DataFrame, direction: int, what: str, min_points: int) -> Ve
     one-sample t-test of the seeds' τ: ``reproduced`` if the mean τ has the claimed sign (one-sided
     p below ``ALPHA``), ``not reproduced`` if it has the other sign, else ``within seed noise``.
     ``table`` is seeds x values. Needs ``min_points`` values. Simulated: each wrong verdict at most
-    5 % with no trend; a trend of a few points over the sweep is found from 10 seeds."""
+    5 % with no trend; a trend of a few points over the sweep is found from 10 seeds.
+    """
     if table.shape[1] < min_points:
         raise NotCheckable(f"needs at least {min_points} values, got {table.shape[1]}")
     mean = Mean.of(direction * kendall_taus(table.columns, table.to_numpy(dtype=float)))
@@ -420,7 +429,8 @@ def trend(table: pd.DataFrame, direction: int, what: str, min_points: int) -> Ve
 def contrast(differences: Sequence[float], what: str, unit: str = "points", floor: float = 0.0) -> Verdict:
     """A contrast claimed positive, on per-seed values (e.g. balanced minus extreme shapes): one-sided
     t-tests against 0: ``reproduced`` if surely above, ``not reproduced`` if surely below, else
-    ``within seed noise``. Simulated: each wrong verdict at most 5 % with no difference."""
+    ``within seed noise``. Simulated: each wrong verdict at most 5 % with no difference.
+    """
     mean = Mean.of(differences, floor)
     p_above, p_below = mean.p_greater(0.0), mean.p_less(0.0)
     low, high = mean.interval(1 - 2 * ALPHA)
@@ -440,7 +450,8 @@ def spread_deviations(table: pd.DataFrame, examples: int) -> pd.DataFrame:
     out of ``examples`` answers, Anscombe's arcsine ``asin(sqrt((k + 3/8) / (N + 3/4)))``, then each
     seed's absolute distance from that value's median over seeds. Their mean is a spread that does
     not shrink merely because the accuracy nears 1 (a binomial's spread on this scale is about
-    ``1 / (2 sqrt(N))`` at any accuracy)."""
+    ``1 / (2 sqrt(N))`` at any accuracy).
+    """
     counts = table * examples
     stabilised = np.arcsin(np.sqrt((counts + 3 / 8) / (examples + 3 / 4)))
     return (stabilised - stabilised.median(axis=0)).abs()
@@ -451,7 +462,8 @@ def stability_trend(table: pd.DataFrame, direction: int, what: str, examples: in
     deviations (:func:`spread_deviations`) with ``direction`` the claimed sign of the spread's
     trend (-1: it shrinks). Seeds stay the units, so points that share a seed's split are not
     counted as independent. Simulated: each wrong verdict at most 5 % when only the accuracy (not
-    the spread) rises towards 1."""
+    the spread) rises towards 1.
+    """
     if table.shape[0] < 3:
         raise NotCheckable(f"needs per-seed values from at least 3 seeds, got {table.shape[0]}")
     return trend(spread_deviations(table, examples), direction, f"the spread of {what} (arcsine scale)", min_points)
@@ -460,7 +472,8 @@ def stability_trend(table: pd.DataFrame, direction: int, what: str, examples: in
 def stability_contrast(table: pd.DataFrame, unstable: Sequence[Any], stable: Sequence[Any], what: str, examples: int) -> Verdict:
     """One group of points less stable than another: per seed, the mean Brown–Forsythe deviation
     (:func:`spread_deviations`) of the ``unstable`` points minus that of the ``stable`` ones, then
-    :func:`contrast`. Simulated: each wrong verdict at most 5 % with equal spreads."""
+    :func:`contrast`. Simulated: each wrong verdict at most 5 % with equal spreads.
+    """
     if table.shape[0] < 3:
         raise NotCheckable(f"needs per-seed values from at least 3 seeds, got {table.shape[0]}")
     deviations = spread_deviations(table, examples)
@@ -473,7 +486,8 @@ def beats_chance(wins: int, tries: int, chance: float, what: str) -> Verdict:
     ``wins`` in ``tries`` searches against the rate ``chance`` (1 / candidates when the candidates
     are interchangeable): ``reproduced`` if more often than chance (one-sided p below ``ALPHA``),
     ``not reproduced`` if less often, else ``within seed noise``. Simulated: each wrong verdict at
-    most 5 % when the candidates are interchangeable."""
+    most 5 % when the candidates are interchangeable.
+    """
     if tries == 0:
         raise NotCheckable(f"no search tried {what}")
     greater = stats.binomtest(wins, tries, chance, alternative="greater").pvalue
@@ -494,7 +508,8 @@ def beats_chance(wins: int, tries: int, chance: float, what: str) -> Verdict:
 def kendall_taus(values: Sequence[Any], rows: np.ndarray) -> np.ndarray:
     """Kendall's τ_b of each row of ``rows`` (seeds x values) against distinct ``values``; 0 where
     it is undefined (a constant row). Equal to ``scipy.stats.kendalltau`` row by row (a test checks
-    it, ties included) but one array operation for all seeds, which the rules' simulations need."""
+    it, ties included) but one array operation for all seeds, which the rules' simulations need.
+    """
     if not np.isfinite(rows).all():  # a missing point: scipy, row by row, on the points there are
         return np.array([_kendall_finite(values, row) for row in rows])
     x = np.sign(np.subtract.outer(np.asarray(values, dtype=float), np.asarray(values, dtype=float)))

@@ -16,8 +16,8 @@ from pandas.io.formats.style import Styler
 from penguins import plotting
 from penguins.claims import CONFIDENCE, claim
 from penguins.pages import Facts, Page, tables
-from penguins.pages.ledger import evidence, post_accuracy
 from penguins.pages.format import fmt_count, fmt_int, fmt_num, fmt_pct, fmt_seeds, with_particle
+from penguins.pages.ledger import evidence, post_accuracy
 from penguins.preprocessing import CLASS_NAMES, preprocess
 from penguins.sweep import SweepResult
 

@@ -16,7 +16,17 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from penguins import plotting
-from penguins.claims import CONFIDENCE, MATCH, NETWORK_RUNS, POST_CONCLUSIONS, VERDICTS, Evidence, claim, t_interval, verdict_counts
+from penguins.claims import (
+    CONFIDENCE,
+    MATCH,
+    NETWORK_RUNS,
+    POST_CONCLUSIONS,
+    VERDICTS,
+    Evidence,
+    claim,
+    t_interval,
+    verdict_counts,
+)
 from penguins.pages import Facts, Page, tables
 from penguins.pages.format import fmt_count, fmt_int, fmt_pct, fmt_points, fmt_seeds, with_particle
 from penguins.pages.reproduction import searched_values_never_reach
@@ -82,7 +92,8 @@ class ConclusionPage(Page):
 
     def differences_figure(self, evidence: Evidence) -> Figure:
         """Per network, its per-seed test-accuracy difference from logistic regression, in points,
-        with the mean and interval, around zero and the band the ledger counts as equal."""
+        with the mean and interval, around zero and the band the ledger counts as equal.
+        """
         gaps = differences(evidence)
         rows = pd.DataFrame(
             {
@@ -105,7 +116,8 @@ class ConclusionPage(Page):
 
     def comparison_table(self, evidence: Evidence) -> Styler:
         """Logistic regression and each network: mean test accuracy, the mean per-seed difference from
-        logistic regression with its interval, and the number of parameters."""
+        logistic regression with its interval, and the number of parameters.
+        """
         accuracy, gaps, params = accuracies(evidence), differences(evidence), parameters(evidence)
         names = self.words("comparison-columns")
         confidence = fmt_pct(CONFIDENCE, digits=0)

@@ -73,7 +73,8 @@ def chinstraps_in_test(seeds: range = SPLIT_SEEDS) -> list[int]:
 
 def scaled_sex_codes(penguins: pd.DataFrame, split: Split) -> dict[str, float]:
     """What the post's scaling turns each sex code into on the training set of ``split``
-    ("male", "female", "missing")."""
+    ("male", "female", "missing").
+    """
     codes = encode(penguins).loc[split.train_rows, "sex"]
     low, high = codes.min(), codes.max()
     named = {"male": SEX_CODES["Male"], "female": SEX_CODES["Female"], "missing": SEX_MISSING_CODE}

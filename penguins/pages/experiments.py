@@ -38,10 +38,10 @@ from penguins.claims import (
 from penguins.experiments import EXPERIMENTS, POST_MODEL
 from penguins.models import summary_table
 from penguins.pages import Facts, Page, tables
-from penguins.pages.ledger import evidence
 from penguins.pages.format import fmt_count, fmt_int, fmt_pct, fmt_points, fmt_seeds
-from penguins.presets import default_seeds
+from penguins.pages.ledger import evidence
 from penguins.preprocessing import preprocess
+from penguins.presets import default_seeds
 from penguins.reference import CHAOTIC_DEPTH
 from penguins.sweep import SweepResult
 from penguins.uncertainty import CONFIDENCE, mean_interval
@@ -87,7 +87,8 @@ def largest_gain(
 ) -> tuple[Any, Any, float]:
     """The pair (a, b) and mean per-seed gain of b over a that the ledger's no-big-gain rule
     points at: with ``significant``, the gain above ``delta`` whose Bonferroni interval lies
-    highest above 0 (what makes a conclusion "not reproduced"); else the largest mean gain."""
+    highest above 0 (what makes a conclusion "not reproduced"); else the largest mean gain.
+    """
     gains = []
     for a, b in pairs:
         interval = t_interval((wide[b] - wide[a]).dropna(), comparisons=len(pairs))
@@ -140,7 +141,8 @@ class ExperimentsPage(Page):
 
     def sweep_figure(self, result: SweepResult) -> Figure:
         """The experiment's test accuracy over its swept values: every seed, the mean and its interval,
-        and a dashed line where the post drew its conclusion (for the shapes, the ledger's groups too)."""
+        and a dashed line where the post drew its conclusion (for the shapes, the ledger's groups too).
+        """
         name = result.experiment.name
         fig, ax = plt.subplots(figsize=(7, 4))
         if name == "shape":
@@ -210,7 +212,8 @@ class ExperimentsPage(Page):
 
     def post_settings(self) -> Facts:
         """The post's settings the prose quotes: the depth it fixes, the width and batch size it names,
-        its range of epochs and the epochs of experiments 1 to 3."""
+        its range of epochs and the epochs of experiments 1 to 3.
+        """
         return Facts(
             depth=str(POST_DEPTH),
             plateau=str(WIDTH_PLATEAU),
@@ -313,7 +316,8 @@ class ExperimentsPage(Page):
 
     def epochs_facts(self, epochs: SweepResult, baseline: SweepResult) -> Facts:
         """Experiment 4: the fewest and most epochs, the best, the baseline, and whether more epochs
-        than the earlier experiments' still raise the accuracy beyond seed noise."""
+        than the earlier experiments' still raise the accuracy beyond seed noise.
+        """
         summary = epochs.summary().set_index("epochs")
         fewest, most = int(summary.index.min()), int(summary.index.max())
         best = int(summary["mean"].idxmax())
@@ -336,7 +340,8 @@ class ExperimentsPage(Page):
 
     def batch_facts(self, batch: SweepResult) -> Facts:
         """Experiment 5: the best batch size, the one nearest the post's limit, the number of updates
-        a fixed number of epochs gives, and the verdict."""
+        a fixed number of epochs gives, and the verdict.
+        """
         summary = batch.summary().set_index("batch_size")
         means = summary["mean"]
         best, largest, smallest = int(means.idxmax()), int(means.index.max()), int(means.index.min())
@@ -368,7 +373,8 @@ class ExperimentsPage(Page):
         self, depth: SweepResult, width: SweepResult, shape: SweepResult, epochs: SweepResult, batch: SweepResult
     ) -> Facts:
         """The verdicts counted, the post's architecture against the best one tried, and how much
-        the same architecture's accuracy moves with its training."""
+        the same architecture's accuracy moves with its training.
+        """
         found = evidence(depth, width, shape, batch)
         counts = pd.Series([claim(claim_id).evaluate(found).verdict for claim_id in CLAIMS]).value_counts()
         tally = [self.words("tally").format(n=int(counts[verdict]), verdict=self.verdict(verdict)) for verdict in VERDICTS if verdict in counts]
@@ -416,7 +422,8 @@ class ExperimentsPage(Page):
 def later_epochs(epochs: SweepResult) -> str:
     """Whether training longer than the earlier experiments' epochs raises the mean test accuracy:
     "rises" if the best longer training beats it per seed with a 95 % interval (Bonferroni over the
-    longer trainings) above 0, "flat" if not, "untested" when the preset tries no longer training."""
+    longer trainings) above 0, "flat" if not, "untested" when the preset tries no longer training.
+    """
     longer = [value for value in epochs.values if value > POST_MODEL.epochs]
     if POST_MODEL.epochs not in epochs.values or not longer:
         return "untested"

@@ -33,7 +33,8 @@ def fmt_num(value: float, digits: int = 3) -> str:
 
 def fmt_count(count: int, noun: str, plural: str | None = None) -> str:
     """A count with its English noun, singular or plural: ``(1, "node")`` -> ``"1 node"``,
-    ``(100, "node")`` -> ``"100 nodes"``. (Korean nouns do not change with the count.)"""
+    ``(100, "node")`` -> ``"100 nodes"``. (Korean nouns do not change with the count.)
+    """
     return f"{fmt_int(count)} {noun if count == 1 else plural or noun + 's'}"
 
 
@@ -44,7 +45,8 @@ def fmt_pct(value: float, digits: int = 1) -> str:
 
 def fmt_points(value: float, digits: int = 1, sign: bool = False) -> str:
     """A difference of two fractions in percentage points, without the unit: ``0.0145`` -> ``"1.4"``
-    (``sign=True``: ``"+1.4"``; never ``"-0.0"``)."""
+    (``sign=True``: ``"+1.4"``; never ``"-0.0"``).
+    """
     rounded = round(100 * float(value), digits) + 0.0
     return f"{rounded:+.{digits}f}" if sign else f"{rounded:.{digits}f}"
 

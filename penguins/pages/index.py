@@ -16,6 +16,7 @@ class IndexPage(Page):
     draws_figures = False
 
     def facts(self, penguins: pd.DataFrame, split: Split) -> Facts:
+        """The numbers the front page quotes: the table's size and the split's."""
         n_test = len(split.y_test)
         return Facts(
             n_test=str(n_test),

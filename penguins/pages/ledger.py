@@ -1,5 +1,6 @@
 """What several chapters read from the claims ledger: the post's accuracies, evidence from a
-chapter's sweeps, and the verdicts on the post's accuracies as a table."""
+chapter's sweeps, and the verdicts on the post's accuracies as a table.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def evidence(*results: SweepResult) -> Evidence:
 
 def verdict_frame(result: SweepResult, page: Page) -> pd.DataFrame:
     """The ledger's verdict on the post's train and test accuracy of every run of ``result`` the
-    post reports: one row a run, one column a split, in ``page``'s words."""
+    post reports: one row a run, one column a split, in ``page``'s words.
+    """
     found = evidence(result)
     runs = list(post_accuracies(result.values))
     return pd.DataFrame(

@@ -106,7 +106,8 @@ class MethodologyPage(Page):
 
     def variant_table(self, comparison: pd.DataFrame) -> Styler:
         """Per run, the mean test accuracy with each preprocessing, and the mean and interval of
-        the per-seed difference (leak-free minus post), in percentage points."""
+        the per-seed difference (leak-free minus post), in percentage points.
+        """
         names = self.words("variant-columns")
         named = self._named(comparison)
         interval = [

@@ -11,12 +11,12 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from penguins import plotting
-from penguins.catalog import NAMED_RUNS
+from penguins.catalog import network_spec
 from penguins.claims import JUMP, claim
 from penguins.models import summary_table
 from penguins.pages import Facts, Page, tables
-from penguins.pages.ledger import evidence, post_accuracies
 from penguins.pages.format import fmt_count, fmt_int, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
+from penguins.pages.ledger import evidence, post_accuracies
 from penguins.preprocessing import CLASS_NAMES, FEATURES, preprocess
 from penguins.sweep import SweepResult
 
@@ -74,7 +74,7 @@ class NetworksPage(Page):
         means = table.groupby("model", sort=False)[["train_accuracy", "test_accuracy", "train_loss"]].mean()
         sds = table.groupby("model", sort=False)["test_accuracy"].std()
         first = networks.seeds[0]
-        spec = NAMED_RUNS["hidden-0"].spec  # the three networks train alike
+        spec = network_spec("hidden-0")  # the three networks train alike
         return Facts(
             preset=networks.preset,
             n_seeds=str(len(networks.seeds)),
@@ -95,7 +95,7 @@ class NetworksPage(Page):
         post = post_accuracies(networks.values)
         return {
             "params": {run: fmt_int(sum(row["params"] for row in networks.record(run, first).summary)) for run in networks.values},
-            "width": str(NAMED_RUNS["hidden-1"].spec.hidden[0]),
+            "width": str(network_spec("hidden-1").hidden[0]),
             "post_test": {run: fmt_pct(post[run][1]) for run in networks.values},
             "test_mean": {run: fmt_pct(means.loc[run, "test_accuracy"]) for run in networks.values},
             "test_sd": {run: fmt_pct(sds.loc[run]) for run in networks.values},

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from penguins import plotting
-from penguins.catalog import NAMED_RUNS
+from penguins.catalog import network_spec
 from penguins.claims import BIG_GAIN, CONFIDENCE, Evidence, claim, t_interval
 from penguins.models import summary_table
 from penguins.pages import Facts, Page, tables
@@ -92,10 +92,12 @@ def stopped_as_keras_does(record: RunRecord, patience: int, max_epochs: int) -> 
 
 
 def records_of(result: SweepResult, run: str) -> list[RunRecord]:
+    """Every seed's record of the run named ``run`` in the overfitting experiment."""
     return list(result.records[result.values.index(run)])
 
 
 def scores(result: SweepResult, run: str, score: str) -> np.ndarray:
+    """One score of the run named ``run``, one value per seed."""
     return np.array([getattr(record, score) for record in records_of(result, run)])
 
 
@@ -120,7 +122,8 @@ class OverfittingPage(Page):
 
     def loss_parts(self, overfitting: SweepResult) -> Styler:
         """Per run, the test loss Keras reports, the cross-entropy of the predictions alone and the
-        penalties' share of the loss (means over seeds)."""
+        penalties' share of the loss (means over seeds).
+        """
         names = self.words("loss-columns")
         rows = []
         for run in overfitting.values:
@@ -185,7 +188,8 @@ class OverfittingPage(Page):
 
     def gap_table(self, overfitting: SweepResult) -> Styler:
         """Per run, mean train and test accuracy, their gap, and the paired test-accuracy
-        difference from the network without penalties (mean and interval, in points)."""
+        difference from the network without penalties (mean and interval, in points).
+        """
         names = self.words("gap-columns")
         control = scores(overfitting, CONTROL, "test_accuracy")
         rows = []
@@ -218,10 +222,10 @@ class OverfittingPage(Page):
 
     def facts(self, overfitting: SweepResult) -> Facts:
         """Every number and result-dependent word the chapter's prose shows."""
-        base = NAMED_RUNS["weight-decay"].spec
+        base = network_spec("weight-decay")
         return Facts(
             **run_facts(overfitting, base),
-            max_epochs=str(NAMED_RUNS["early-stopping"].spec.epochs),
+            max_epochs=str(network_spec("early-stopping").epochs),
             learning_rate=fmt_lr(base.learning_rate),
             strength=f"{base.kernel_l1:g}",
             strength_ida=with_particle(f"{base.kernel_l1:g}", "이다"),
@@ -252,7 +256,7 @@ class OverfittingPage(Page):
         return self.words("control-losses", "same" if fmt_num(reported, 3) == fmt_num(plain, 3) else "different")
 
     def _dropout(self, overfitting: SweepResult) -> dict[str, str]:
-        rate = NAMED_RUNS["dropout"].spec.dropout
+        rate = network_spec("dropout").dropout
         logged = float(np.mean([record.history["accuracy"][-1] for record in records_of(overfitting, "dropout")]))
         evaluated = float(scores(overfitting, "dropout", "train_accuracy").mean())
         comparison = "lower" if logged < evaluated else "higher" if logged > evaluated else "equal"
@@ -267,7 +271,7 @@ class OverfittingPage(Page):
         }
 
     def _stopping(self, overfitting: SweepResult) -> dict[str, str]:
-        spec = NAMED_RUNS["early-stopping"].spec
+        spec = network_spec("early-stopping")
         records = records_of(overfitting, "early-stopping")
         stops = np.array([record.epochs_run for record in records])
         best = np.array([max(record.history["val_accuracy"]) for record in records])

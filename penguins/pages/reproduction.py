@@ -19,7 +19,7 @@ from pandas.io.formats.style import Styler
 from sklearn.model_selection import ParameterSampler
 
 from penguins import plotting
-from penguins.catalog import NAMED_RUNS
+from penguins.catalog import NAMED_RUNS, network_spec
 from penguins.claims import (
     ALPHA,
     BIG_GAIN,
@@ -43,8 +43,8 @@ from penguins.claims import (
 )
 from penguins.extras import SPLIT_SCAN
 from penguins.pages import Facts, Page, tables
-from penguins.pages.ledger import post_accuracy
 from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
+from penguins.pages.ledger import post_accuracy
 from penguins.preprocessing import FEATURES, preprocess
 from penguins.search import SearchRecord, search_spec
 from penguins.training import RunRecord
@@ -61,7 +61,8 @@ FINAL_LESSON = "logistic-is-enough"  # the post's last lesson: logistic regressi
 
 def draws(state: int, n_iter: int = len(POST_RANDOM_CANDIDATES)) -> list[dict[str, Any]]:
     """The candidates ``RandomizedSearchCV`` draws from the post's distributions with ``random_state=state``,
-    as plain Python numbers (only sampling, no training)."""
+    as plain Python numbers (only sampling, no training).
+    """
     space = search_spec("random", "full").param_space()
     return [plain(candidate) for candidate in ParameterSampler(space, n_iter=n_iter, random_state=state)]
 
@@ -85,7 +86,8 @@ def rounded(record: RunRecord) -> tuple[float, float]:
 def searched_values_never_reach(records: Sequence[SearchRecord]) -> bool:
     """Whether no value a random or grid search searched reached Keras: every fit of ``records``
     (Keras-measured searches) ran with the learning rate and epochs the post's call gives, none with
-    a searched number of epochs, and early stopping never ran."""
+    a searched number of epochs, and early stopping never ran.
+    """
     fits = [fit for record in records for fit in record.fits]
     specs = [record.search_spec for record in records]
     learning_rates = {round(fit["learning_rate"], 6) for fit in fits}
@@ -152,7 +154,8 @@ class ReproductionPage(Page):
 
     def single_numbers(self, evidence: Evidence) -> pd.DataFrame:
         """Every number the post got from one run that our seeds can check: its label, our per-seed
-        values, the post's value, our mean and sd, and how many sds the post's value lies from our mean."""
+        values, the post's value, our mean and sd, and how many sds the post's value lies from our mean.
+        """
         rows = []
         for stated in CLAIMS:
             if not stated.has_observed:
@@ -179,7 +182,8 @@ class ReproductionPage(Page):
 
     def single_numbers_figure(self, evidence: Evidence) -> Figure:
         """The post's single numbers as red diamonds over our per-seed values, mean and interval:
-        accuracies above, the epoch early stopping stopped at below."""
+        accuracies above, the epoch early stopping stopped at below.
+        """
         rows = self.single_numbers(evidence)
         accuracy, other = rows[rows["accuracy"]], rows[~rows["accuracy"]]
         panels = [(accuracy, True)] + ([(other, False)] if len(other) else [])
@@ -201,7 +205,7 @@ class ReproductionPage(Page):
                     ax=ax,
                     percent=False,
                     legend=False,
-                    limits=(1, NAMED_RUNS["early-stopping"].spec.epochs),
+                    limits=(1, network_spec("early-stopping").epochs),
                 )
                 ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         fig.tight_layout()
@@ -234,7 +238,8 @@ class ReproductionPage(Page):
 
     def effects(self, evidence: Evidence) -> pd.DataFrame:
         """Every conclusion whose verdict rests on an effect: its label, unit, estimate, interval,
-        the region the claim allows (its margin) and the verdict, in the post's order."""
+        the region the claim allows (its margin) and the verdict, in the post's order.
+        """
         verdicts: dict[str, Verdict] = judge(evidence)
         rows = []
         for stated in CLAIMS:
@@ -260,7 +265,8 @@ class ReproductionPage(Page):
 
     def effects_figure(self, evidence: Evidence) -> Figure:
         """Each conclusion's effect (dot) with its interval (bar) against the region its claim
-        allows (shaded: the margin), coloured by the verdict; one panel per unit."""
+        allows (shaded: the margin), coloured by the verdict; one panel per unit.
+        """
         rows = self.effects(evidence)
         units = [unit for unit in EFFECT_UNITS if unit in set(rows["unit"])]
         counts = [int((rows["unit"] == unit).sum()) for unit in units]
@@ -327,7 +333,8 @@ class ReproductionPage(Page):
 
     def seed_changes_table(self, ledgers: Mapping[int, pd.DataFrame]) -> Styler:
         """The claims whose verdict changes with the number of seeds: the verdict at each count and
-        how it changed (one row saying so when none does)."""
+        how it changed (one row saying so when none does).
+        """
         names = self.words("seed-changes")
         counts = sorted(ledgers)
         columns = [names["seeds"].format(n=n) for n in counts] + [names["change"]]
@@ -380,7 +387,8 @@ class ReproductionPage(Page):
 
     def logistic_facts(self, scan: Sequence[RunRecord], seed: int) -> Facts:
         """The post's logistic-regression scores and how many of the scanned splits give them too.
-        (That the post's seed gives them is a fixed fact: ``tests/test_pages_reproduction.py``.)"""
+        (That the post's seed gives them is a fixed fact: ``tests/test_pages_reproduction.py``.)
+        """
         post = post_accuracy("logistic")
         return Facts(
             seed=str(seed),
@@ -452,7 +460,8 @@ class ReproductionPage(Page):
 
     def code_facts(self, evidence: Evidence) -> Facts:
         """What the post's code does, measured: the unseeded runs, the step-decay run's learning
-        rate, and early stopping validated on the test set against a clean validation split."""
+        rate, and early stopping validated on the test set against a clean validation split.
+        """
         unseeded = evidence.extra("unseeded-runs")
         trained = float(unseeded["trained_equal_share"])
         rates = evidence.extra("post-seed-runs")["step-decay"].history.get("learning_rate", [])
@@ -472,7 +481,7 @@ class ReproductionPage(Page):
             post_protocol=fmt_pct(float(post.mean())),
             clean=fmt_pct(float(clean.mean())),
             held_out=self.verdict(held_out.verdict),
-            validation_share=fmt_pct(NAMED_RUNS["early-stopping-clean"].spec.validation_split, digits=0),
+            validation_share=fmt_pct(network_spec("early-stopping-clean").validation_split, digits=0),
             held_out_ida=with_particle(f"'{self.verdict(held_out.verdict)}'", "이다"),
         )
 

@@ -19,14 +19,14 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from penguins import plotting
-from penguins.catalog import NAMED_RUNS
+from penguins.catalog import network_spec
 from penguins.claims import CONFIDENCE, Evidence, claim, t_interval
 from penguins.models import get_model
-from penguins.schedules import step_decay
 from penguins.pages import Facts, Page, tables
-from penguins.pages.ledger import post_accuracies, verdict_frame
 from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
+from penguins.pages.ledger import post_accuracies, verdict_frame
 from penguins.preprocessing import preprocess
+from penguins.schedules import step_decay
 from penguins.spec import NetworkSpec
 from penguins.sweep import SweepResult
 
@@ -53,7 +53,8 @@ def run_facts(result: SweepResult, spec: NetworkSpec) -> dict[str, str]:
 
 def step_decay_defaults() -> dict[str, Any]:
     """The constants of the post's ``step_decay``, as :func:`penguins.schedules.step_decay` keeps
-    them: its keyword defaults (``start``, ``drop``, ``epochs_drop``)."""
+    them: its keyword defaults (``start``, ``drop``, ``epochs_drop``).
+    """
     parameters = inspect.signature(step_decay).parameters
     return {name: parameters[name].default for name in ("start", "drop", "epochs_drop")}
 
@@ -120,8 +121,9 @@ class SchedulesPage(Page):
 
     def rates_by_step(self, schedules: SweepResult, cosine: Any) -> Figure:
         """Both schedules' rates at every optimizer step, a little past cosine decay's first cycle,
-        with the steps the runs trained shaded."""
-        step_spec = NAMED_RUNS["step-decay"].spec
+        with the steps the runs trained shaded.
+        """
+        step_spec = network_spec("step-decay")
         per_epoch = steps_per_epoch(step_spec, schedules.seeds[0])
         first_cycle = cosine.get_config()["first_decay_steps"]
         horizon = first_cycle + int(RESTART_MARGIN * first_cycle)
@@ -153,7 +155,7 @@ class SchedulesPage(Page):
 
     def facts(self, schedules: SweepResult) -> Facts:
         """Every number and result-dependent word the chapter's prose shows."""
-        step_spec = NAMED_RUNS["step-decay"].spec
+        step_spec = network_spec("step-decay")
         return Facts(
             **run_facts(schedules, step_spec),
             start_lr=f"{step_spec.learning_rate:g}",
@@ -179,7 +181,7 @@ class SchedulesPage(Page):
         }
 
     def _cosine(self, schedules: SweepResult) -> dict[str, str]:
-        spec = NAMED_RUNS["cosine-decay"].spec
+        spec = network_spec("cosine-decay")
         per_epoch = steps_per_epoch(spec, schedules.seeds[0])
         trained = per_epoch * spec.epochs
         cosine = cosine_schedule(spec)
@@ -187,7 +189,7 @@ class SchedulesPage(Page):
         restart_epoch = spec.first_decay_steps // per_epoch + 1  # counted from 1: the epoch holding that step
         last = float(cosine(trained - 1))
         by_step = {
-            "step": float(np.mean(step_rates(NAMED_RUNS["step-decay"].spec, trained, per_epoch))),
+            "step": float(np.mean(step_rates(network_spec("step-decay"), trained, per_epoch))),
             "cosine": float(np.mean(cosine_rates(cosine, trained))),
         }
         return {
