@@ -9,8 +9,9 @@ computed it, so the two never stand in for each other.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from penguins.presets import check_seed
 from penguins.spec import DEFAULT_ENGINE, ENGINE_JAX, ENGINE_KERAS, ENGINES, Spec
@@ -19,6 +20,7 @@ from penguins.training import EpochCallback, RunRecord, train
 
 
 def check_engine(engine: str) -> str:
+    """``engine`` if it is one of :data:`~penguins.spec.ENGINES`, else one clear error."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
     return engine
@@ -26,7 +28,8 @@ def check_engine(engine: str) -> str:
 
 def payload(spec: Spec, seed: int, variant: str, engine: str = ENGINE_KERAS) -> dict[str, Any]:
     """What determines a training result (the store adds the code and library versions)."""
-    return {"task": "train", "spec": spec.to_dict(), "seed": check_seed(seed), "variant": variant, "engine": check_engine(engine)}
+    spec_data, seed, engine = spec.to_dict(), check_seed(seed), check_engine(engine)
+    return {"task": "train", "spec": spec_data, "seed": seed, "variant": variant, "engine": engine}
 
 
 def run(
@@ -50,7 +53,9 @@ def run(
         for _, records, trained_now in train_into_store([spec], [check_seed(seed)], variant, store):
             return records[0], not trained_now
         raise RuntimeError("the engine returned no record")  # train_into_store yields each request once
-    result, cached = store.get_or_compute(payload(spec, seed, variant), lambda: train(spec, seed, variant, on_epoch_end).to_dict())
+    result, cached = store.get_or_compute(
+        payload(spec, seed, variant), lambda: train(spec, seed, variant, on_epoch_end).to_dict()
+    )
     return RunRecord.from_dict(result), cached
 
 
@@ -65,19 +70,23 @@ def engine_trains(spec: Spec, engine: str) -> bool:
     return supports(spec)
 
 
-def stored_engine_records(specs: Sequence[Spec], seeds: Sequence[int], variant: str, store: ResultStore) -> list[RunRecord | None]:
+def stored_engine_records(
+    specs: Sequence[Spec], seeds: Sequence[int], variant: str, store: ResultStore
+) -> list[RunRecord | None]:
     """The JAX engine's stored record of each (spec, seed), or ``None`` where there is none yet."""
-    found = (store.load(store.key(payload(spec, seed, variant, ENGINE_JAX))) for spec, seed in zip(specs, seeds))
+    keys = (store.key(payload(spec, seed, variant, ENGINE_JAX)) for spec, seed in zip(specs, seeds, strict=True))
+    found = (store.load(key) for key in keys)
     return [None if result is None else RunRecord.from_dict(result) for result in found]
 
 
 def train_into_store(
     specs: Sequence[Spec], seeds: Sequence[int], variant: str, store: ResultStore, stop_file: str | Path | None = None
 ) -> Iterator[tuple[list[int], list[RunRecord], bool]]:
-    """Train (spec, seed) requests with the JAX engine, each key once across processes, and store
-    each record as soon as its compiled call finishes. Yields the indices of the requests each call
-    finished, their records and True; and for a request another process stored meanwhile, its
-    index, its record and False. Stops between calls once ``stop_file`` exists (how a sweep's
+    """Train (spec, seed) requests with the JAX engine into ``store``, each key once in all processes.
+
+    Each record is stored as soon as its compiled call finishes. Yields the indices of the requests
+    each call finished, their records and True; and for a request another process stored meanwhile,
+    its index, its record and False. Stops between calls once ``stop_file`` exists (how a sweep's
     Ctrl-C reaches worker processes).
 
     Before a compiled call the keys of its requests are locked (:meth:`ResultStore.lock`), as
@@ -88,7 +97,7 @@ def train_into_store(
     """
     from penguins import engine
 
-    payloads = [payload(spec, seed, variant, ENGINE_JAX) for spec, seed in zip(specs, seeds)]
+    payloads = [payload(spec, seed, variant, ENGINE_JAX) for spec, seed in zip(specs, seeds, strict=True)]
     keys = [store.key(entry) for entry in payloads]
     waiting = list(range(len(specs)))
     while waiting:
@@ -103,9 +112,14 @@ def train_into_store(
         waiting = busy
 
 
-def _train_free_requests(requests, specs, seeds, variant, store, payloads, keys, busy) -> Iterator[tuple[list[int], list[RunRecord], bool]]:
-    """:func:`train_into_store` for the requests of one call: lock each key that is free (the others
-    go to ``busy``), yield those stored meanwhile, train and store the rest, and let every lock go."""
+def _train_free_requests(
+    requests, specs, seeds, variant, store, payloads, keys, busy
+) -> Iterator[tuple[list[int], list[RunRecord], bool]]:
+    """:func:`train_into_store` for the requests of one call.
+
+    Locks each key that is free (the others go to ``busy``), yields those stored meanwhile, trains
+    and stores the rest, and lets every lock go.
+    """
     from penguins import engine
 
     held: dict[int, KeyLock] = {}
@@ -128,7 +142,7 @@ def _train_free_requests(requests, specs, seeds, variant, store, payloads, keys,
         engine.enable_compile_cache(store.root / "xla-cache")
         for indices, records in engine.train_in_calls([specs[i] for i in free], [seeds[i] for i in free], variant):
             done = [free[j] for j in indices]
-            for i, record in zip(done, records):
+            for i, record in zip(done, records, strict=True):
                 store.save(keys[i], payloads[i], record.to_dict())
                 held.pop(i).release(stored=True)
             yield done, records, True

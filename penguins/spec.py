@@ -32,6 +32,7 @@ class LogisticSpec:
     max_iter: int = 100
 
     def to_dict(self) -> dict[str, Any]:
+        """The spec as JSON-ready data, with its kind (what result-store keys are made of)."""
         return {"kind": self.kind, **asdict(self)}
 
 
@@ -97,6 +98,7 @@ class NetworkSpec:
             raise ValueError("; ".join(problems))
 
     def to_dict(self) -> dict[str, Any]:
+        """The spec as JSON-ready data, with its kind (what result-store keys are made of)."""
         data = asdict(self)
         data["hidden"] = list(self.hidden)
         return {"kind": self.kind, **data}

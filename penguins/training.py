@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -61,15 +62,16 @@ class RunRecord:
     engine: str = ENGINE_KERAS  # what trained it: "keras" (one model per run), "jax" (penguins.engine) or "sklearn"
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data, as the store keeps it."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunRecord":
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
         """The record :meth:`to_dict` wrote."""
         return cls(**data)
 
     @classmethod
-    def from_fit(cls, spec: Spec, split: Split, fitted: Fitted, wall_time_s: float, engine: str) -> "RunRecord":
+    def from_fit(cls, spec: Spec, split: Split, fitted: Fitted, wall_time_s: float, engine: str) -> RunRecord:
         """The record of ``fitted``: predictions, accuracies and the confusion matrix on ``split``."""
         train_predictions = fitted.train_probabilities.argmax(axis=1)
         test_predictions = fitted.test_probabilities.argmax(axis=1)
@@ -150,7 +152,8 @@ def _train_network(spec: NetworkSpec, split: Split, seed: int, on_epoch_end: Epo
             keras.callbacks.EarlyStopping(monitor="val_accuracy", min_delta=0, patience=spec.early_stopping_patience)
         )
     if on_epoch_end is not None:
-        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch_end(epoch, logs or {})))
+        after_epoch = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch_end(epoch, logs or {}))
+        callbacks.append(after_epoch)
     x_train, x_test = split.x_train.astype("float32"), split.x_test.astype("float32")
     with warnings.catch_warnings():
         # Keras 3.15 reads a scheduled learning rate through a NumPy-1 style __array__; harmless.
