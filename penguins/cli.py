@@ -114,8 +114,10 @@ def _experiment_name(text: str) -> str:
 
 
 def _add_sweep_options(parser: argparse.ArgumentParser, variant: bool = True, scheduler: bool = True) -> None:
-    """The options of the commands that run sweeps; a command that cannot use ``--variant`` or
-    ``--scheduler`` does not take it (argparse then refuses it) rather than ignore it.
+    """The options of the commands that run sweeps.
+
+    A command that cannot use ``--variant`` or ``--scheduler`` does not take it (argparse then
+    refuses it) rather than ignore it.
     """
     parser.add_argument("--preset", choices=PRESETS, default="full", help="grid size: full (the post's ranges), quick or smoke (default: full)")
     parser.add_argument("--seeds", type=_seeds, help=f"seeds as 0-9 or 0,3,7, from 0 to {SEED_LIMIT - 1} (default: the preset's)")
@@ -207,8 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _ignore_further_interrupts() -> None:
-    """Once the command ends, a late Ctrl-C (the second of two pressed quickly) must neither print
-    a second line nor change the exit status while Python shuts down.
+    """Ignore Ctrl-C from now on, when called in the main thread.
+
+    Once the command ends, a late Ctrl-C (the second of two pressed quickly) must neither print a
+    second line nor change the exit status while Python shuts down.
     """
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -259,10 +263,12 @@ def _say(line: str) -> None:
 
 
 def _exit_on_a_lost_interrupt(unraisable) -> None:
-    """``sys.unraisablehook``: a Ctrl-C that Python could not raise (it landed in a garbage-collector
-    callback or a ``__del__``, where Python prints "Exception ignored" and drops it) ends the
-    command at once with the usual line. Entries are written atomically, so stopping here loses
-    only the run under way; what a stop leaves behind is removed by the next command.
+    """``sys.unraisablehook``: end the command at once on a Ctrl-C that Python could not raise.
+
+    Such a Ctrl-C landed in a garbage-collector callback or a ``__del__``, where Python prints
+    "Exception ignored" and drops it; the command ends with the usual line. Entries are written
+    atomically, so stopping here loses only the run under way; what a stop leaves behind is removed
+    by the next command.
     """
     if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
         sys.stdout.flush()
@@ -291,8 +297,9 @@ def _report_warnings_on_stderr() -> None:
 
 
 def _open_store(args: argparse.Namespace) -> ResultStore:
-    """The store the command names, checked (a folder, not a file) and cleared of what killed
-    processes left behind (never an entry).
+    """The store the command names, checked: a folder, not a file.
+
+    It is cleared of what killed processes left behind (never an entry).
     """
     from penguins.store import ResultStore
 
@@ -325,9 +332,10 @@ def _list() -> int:
 
 
 class _SectionTimes:
-    """``--timings FILE``: one JSON line per section a command computes, appended as the section
-    ends: the command, the section, its wall time in seconds, how many results it holds and how
-    many of them were trained now (``null`` where the command does not count them).
+    """``--timings FILE``: one JSON line per section a command computes, appended as the section ends.
+
+    The line holds the command, the section, its wall time in seconds, how many results it holds and
+    how many of them were trained now (``null`` where the command does not count them).
     """
 
     def __init__(self, args: argparse.Namespace) -> None:

@@ -53,8 +53,9 @@ def post_seed() -> int:
 def post_seed_runs(
     store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
 ) -> tuple[dict[str, RunRecord], int]:
-    """Every run of the post with :func:`post_seed`, one Keras model (or logistic regression) each,
-    and how many were trained now.
+    """Every run of the post with :func:`post_seed`, and how many were trained now.
+
+    One Keras model (or logistic regression) each.
     """
     runs = [run for run in NAMED_RUNS.values() if run.in_post]
     pairs = [(run.spec, post_seed()) for run in runs]
@@ -76,9 +77,10 @@ def measured_seed(preset: str) -> int:
 
 
 def keras_measured_searches(preset: str, store: ResultStore | None = None) -> tuple[dict[str, SearchRecord], int]:
-    """The post's random and grid searches at the smoke size with scikeras training Keras models, for
-    the preset's first seed: their ``fits`` are what Keras' fits measurably ran with. Returns the
-    records by method and how many were computed now.
+    """The post's random and grid searches at the smoke size, with scikeras training Keras models.
+
+    They run on the preset's first seed: their ``fits`` are what Keras' fits measurably ran with.
+    Returns the records by method and how many were computed now.
     """
     store = store or ResultStore()
     found = {
@@ -91,8 +93,9 @@ def keras_measured_searches(preset: str, store: ResultStore | None = None) -> tu
 def post_candidate_searches(
     preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
 ) -> tuple[list[SearchRecord], int]:
-    """The post's random search (its size and candidates: ``random_state`` = :func:`post_seed`) on
-    the split and fits of each seed of ``preset``, on the engine.
+    """The post's random search on the split and fits of each seed of ``preset``, on the engine.
+
+    It has the post's size and candidates: ``random_state`` = :func:`post_seed`.
     """
     from dataclasses import replace
 
@@ -105,8 +108,9 @@ def post_candidate_searches(
 def clean_early_stopping(
     preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
 ) -> tuple[list[RunRecord], int]:
-    """The early-stopping network validated on the last fifth of the training rows (not the test
-    set), one Keras model per seed of ``preset``.
+    """The early-stopping network validated on the last fifth of the training rows (not the test set).
+
+    One Keras model per seed of ``preset``.
     """
     pairs = [(NAMED_RUNS["early-stopping-clean"].spec, seed) for seed in default_seeds(preset)]
     return run_runs(pairs, jobs=jobs, scheduler=scheduler, store=store, progress=progress, label="clean early stopping")
@@ -159,10 +163,11 @@ print(json.dumps({{
 
 
 def unseeded_runs(store: ResultStore | None = None) -> tuple[dict[str, object], bool]:
-    """Whether the post's ``random.seed(rand_seed)`` makes its runs repeatable: the post's
-    ``get_model`` built and trained twice in a fresh process, as the post's code does it, and the
-    share of the weights that came out equal before and after training (1 if the run repeated).
-    Returns the measurement and whether it came from the store.
+    """Whether the post's ``random.seed(rand_seed)`` makes its runs repeatable.
+
+    The post's ``get_model`` built and trained twice in a fresh process, as the post's code does it,
+    and the share of the weights that came out equal before and after training (1 if the run
+    repeated). Returns the measurement and whether it came from the store.
     """
     store = store or ResultStore()
     payload = {"task": "unseeded-get-model", "rand_seed": UNSEEDED_RAND_SEED, "split_seed": 0}
@@ -182,9 +187,11 @@ def _measure_unseeded_runs() -> dict[str, object]:
 def compute_parts(
     preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
 ) -> Iterator[tuple[str, int, int]]:
-    """Each measurement of this module for ``preset`` in turn: once it is done, its name (one of
-    :data:`PARTS`), how many results it holds and how many were trained now. With ``scheduler``
-    the runs go to that Dask cluster; the two Keras-measured searches run here.
+    """Each measurement of this module for ``preset`` in turn.
+
+    Once it is done, its name (one of :data:`PARTS`), how many results it holds and how many were
+    trained now. With ``scheduler`` the runs go to that Dask cluster; the two Keras-measured
+    searches run here.
     """
     store = store or ResultStore()
     post_runs, trained = post_seed_runs(store, jobs, progress, scheduler)

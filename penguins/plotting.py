@@ -2,9 +2,10 @@
 
 Every function takes ``language`` ("ko" or "en") and takes its axis labels, legend titles and
 species names from that language's string table (:mod:`penguins.strings`), so the Korean and
-English pages draw the same figure with their own words. Korean text needs a Korean font: :func:`use_korean_font` registers
-the NanumGothic files that ship with the ``koreanize-matplotlib`` package (matplotlib's default
-font draws Hangul as empty boxes), and the functions here call it themselves for ``"ko"``.
+English pages draw the same figure with their own words. Korean text needs a Korean font:
+:func:`use_korean_font` registers the NanumGothic files that ship with the ``koreanize-matplotlib``
+package (matplotlib's default font draws Hangul as empty boxes), and the functions here call it
+themselves for ``"ko"``.
 """
 
 from __future__ import annotations
@@ -448,8 +449,9 @@ def plot_seed_values(
     legend: bool = True,
     limits: tuple[float, float] | None = None,
 ) -> Figure:
-    """One line a quantity: its per-seed values as points, their mean with a 95 % t-interval, and
-    the post's single value as a red diamond.
+    """One line a quantity: its per-seed values as points and their mean with a 95 % t-interval.
+
+    The post's single value shows as a red diamond.
 
     ``rows`` has, top to bottom, a ``label`` (in the page's language), ``values`` (a sequence of
     per-seed numbers) and optionally ``post`` (the post's number, NaN for none). ``percent`` shows

@@ -79,8 +79,10 @@ class SweepResult:
 
 
 def summarise(table: pd.DataFrame, by: str, score: str, order: list | None = None) -> pd.DataFrame:
-    """Mean, sample standard deviation and a Student-t 95 % interval of the mean, per ``by`` value
-    (:func:`penguins.uncertainty.mean_interval`; an accuracy's interval is clipped to [0, 1]).
+    """Mean, sample standard deviation and a Student-t 95 % interval of the mean, per ``by`` value.
+
+    The interval is :func:`penguins.uncertainty.mean_interval`'s; an accuracy's interval is clipped
+    to [0, 1].
     """
     rows = []
     for value, group in table.groupby(by, sort=False):
@@ -184,9 +186,10 @@ def run_runs(
     progress: bool = False,
     label: str = "runs",
 ) -> tuple[list[RunRecord], int]:
-    """Each (spec, seed) of ``pairs`` as its own run through the store: one Keras model per network
-    (the reference path, :func:`penguins.runner.run`), scikit-learn for logistic regression.
-    Returns the records in order and how many were trained now.
+    """Each (spec, seed) of ``pairs`` as its own run through the store.
+
+    One Keras model per network (the reference path, :func:`penguins.runner.run`), scikit-learn for
+    logistic regression. Returns the records in order and how many were trained now.
     """
     store = store or ResultStore()
     calls = [delayed(_run_task)(spec, check_seed(seed), variant, str(store.root)) for spec, seed in pairs]
@@ -201,9 +204,10 @@ ENGINE_TASKS_PER_JOB = 4
 
 
 def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop) -> tuple[list[RunRecord], int]:
-    """Records of (spec, seed) ``tasks`` trained by the JAX engine, and how many were trained now:
-    read what is stored, train the rest in whole compiled calls spread over the workers (which
-    store them as they go). A run another process trained meanwhile is read, not counted.
+    """Records of (spec, seed) ``tasks`` trained by the JAX engine, and how many were trained now.
+
+    Read what is stored, train the rest in whole compiled calls spread over the workers (which store
+    them as they go). A run another process trained meanwhile is read, not counted.
     """
     records = stored_engine_records([spec for spec, _ in tasks], [seed for _, seed in tasks], variant, store)
     missing = [i for i, record in enumerate(records) if record is None]
@@ -296,8 +300,9 @@ def run_search_specs(
     engine: str = DEFAULT_ENGINE,
     label: str = "searches",
 ) -> tuple[list[SearchRecord], int]:
-    """Each (search spec, seed) of ``pairs`` through the store, in parallel: the records in order
-    and how many were computed now.
+    """Each (search spec, seed) of ``pairs`` through the store, in parallel.
+
+    Returns the records in order and how many were computed now.
     """
     store = store or ResultStore()
     calls = [delayed(_search_task)(spec, seed, variant, str(store.root), engine) for spec, seed in pairs]
@@ -345,8 +350,9 @@ def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, boo
 
 
 def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) -> list[tuple[int, dict, bool]]:
-    """(index in ``specs``, record, whether trained here) of every request finished before the end
-    or a stop (a request another process stored meanwhile is read: not trained here).
+    """(index in ``specs``, record, whether trained here) of every request finished before the end or a stop.
+
+    A request another process stored meanwhile is read: not trained here.
     """
     _worker_setup("jax")
     return [
@@ -372,10 +378,11 @@ def _execute(
     sizes: list[int] | None = None,
     drain: bool = False,
 ) -> list:
-    """Run joblib ``calls`` in order, in ``jobs`` loky processes or on a Dask cluster; after each,
-    raise KeyboardInterrupt if ``stop`` was requested, or with ``drain`` (calls that end soon by
-    themselves once stopped: engine tasks) after the last. ``sizes``: how many runs each call
-    stands for, for the progress bar.
+    """Run joblib ``calls`` in order, in ``jobs`` loky processes or on a Dask cluster.
+
+    After each, raise KeyboardInterrupt if ``stop`` was requested, or with ``drain`` (calls that end
+    soon by themselves once stopped: engine tasks) after the last. ``sizes``: how many runs each
+    call stands for, for the progress bar.
     """
     cluster = scheduler_of(scheduler)
     outcomes = _on_loky(calls, jobs) if cluster is None else on_dask(calls, cluster)
@@ -397,8 +404,10 @@ def _on_loky(calls: list, jobs: int) -> Iterator:
 
 
 class StopRequest:
-    """A first Ctrl-C, turned into a request to stop between runs: a flag for this process and
-    files it creates for worker processes, which look for them between compiled calls.
+    """A first Ctrl-C, turned into a request to stop between runs.
+
+    A flag for this process and files it creates for worker processes, which look for them between
+    compiled calls.
     """
 
     def __init__(self) -> None:
@@ -467,9 +476,10 @@ def _until(stop_requested: StopRequest, outcomes, drain: bool = False):
 
 
 def _with_progress(outcomes, sizes: list[int], name: str, show: bool, stop: StopRequest | None = None, counted=None):
-    """``outcomes`` with a progress bar on stderr (``sizes``: the runs each outcome stands for, or
-    ``counted(outcome)`` of them). A bar that does not finish (an error, a stop) is cleared, so
-    that the line saying why stands alone.
+    """``outcomes`` with a progress bar on stderr.
+
+    ``sizes``: the runs each outcome stands for, or ``counted(outcome)`` of them. A bar that does
+    not finish (an error, a stop) is cleared, so that the line saying why stands alone.
     """
     if not show:
         yield from outcomes

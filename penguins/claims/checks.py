@@ -44,9 +44,7 @@ NETWORK_RUNS = {
 
 @dataclass(frozen=True)
 class Check:
-    """How one statement is judged: the function, what it needs, and (for single numbers) its
-    per-seed values.
-    """
+    """How one statement is judged: the function, what it needs, and (for single numbers) its per-seed values."""
 
     function: Callable[[Evidence], Verdict]
     needs: tuple[str, ...] = ()  # experiments it reads
@@ -71,8 +69,10 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(*ids: str, needs: Sequence[str] = (), methods: Sequence[str] = (), observed: Callable[[Evidence], pd.Series] | None = None, **margins: Any):
-    """Register the decorated function as the check of the statements ``ids``; ``margins`` fill
-    the ``{NAME}`` fields of its docstring, so the stated rule shows the numbers it uses.
+    """Register the decorated function as the check of the statements ``ids``.
+
+    ``margins`` fill the ``{NAME}`` fields of its docstring, so the stated rule shows the numbers it
+    uses.
     """
 
     def register(function: Callable[[Evidence], Verdict]) -> Callable[[Evidence], Verdict]:

@@ -26,9 +26,11 @@ EXTRAS_ABSENT = "the chapters' extra measurements (penguins.extras) are taken wi
 
 @dataclass
 class Evidence:
-    """Everything the checks read: per-seed tables and records of the experiments, the per-seed
-    search records when they were computed (else ``search_note`` says why not), and the extra
-    measurements (``extras``, by name) when they were gathered.
+    """Everything the checks read.
+
+    Per-seed tables and records of the experiments, the per-seed search records when they were
+    computed (else ``search_note`` says why not), and the extra measurements (``extras``, by name)
+    when they were gathered.
     """
 
     preset: str
@@ -118,9 +120,11 @@ def collect_evidence(
     searches: bool = True,
     extras: bool = True,
 ) -> Evidence:
-    """Run (or read from the store) every experiment in ``experiments``, at preset ``full`` the
-    searches in ``methods`` (one per seed) unless ``searches`` is False, and with the post's
-    preprocessing the extra measurements unless ``extras`` is False.
+    """Run (or read from the store) the experiments, searches and extra measurements the checks read.
+
+    Every experiment in ``experiments``; at preset ``full`` the searches in ``methods`` (one per
+    seed) unless ``searches`` is False; and with the post's preprocessing the extra measurements
+    unless ``extras`` is False.
     """
     from penguins.store import ResultStore
     from penguins.sweep import run_experiment

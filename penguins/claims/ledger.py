@@ -89,6 +89,7 @@ class Claim:
 
     def observed(self, evidence: Evidence) -> pd.Series:
         """The per-seed values a single number of the post is checked against, indexed by seed.
+
         Raises ``NotCheckable`` when the evidence lacks them, ``TypeError`` for other claims.
         """
         if self.check.observed is None:
@@ -125,9 +126,10 @@ def collect_evidence(
     searches: bool = True,
     extras: bool = True,
 ) -> Evidence:
-    """Run (or read from the store) everything ``claims`` (default: all) need: their experiments,
-    at preset ``full`` the post's searches, and with the post's preprocessing the chapters' extra
-    measurements (:mod:`penguins.extras`).
+    """Run (or read from the store) everything ``claims`` (default: all) need.
+
+    Their experiments, at preset ``full`` the post's searches, and with the post's preprocessing the
+    chapters' extra measurements (:mod:`penguins.extras`).
     """
     claims = CLAIMS if claims is None else claims
     experiments = list(dict.fromkeys(name for item in claims for name in item.needs))
@@ -181,8 +183,10 @@ def ledger(
     *,
     searches: bool = True,
 ) -> pd.DataFrame:
-    """The claims ledger at ``preset``: every claim checked against our per-seed results (computed
-    through the results ``store``). Columns: :data:`COLUMNS`; ``.attrs`` holds preset, variant and seeds.
+    """The claims ledger at ``preset``: every claim checked against our per-seed results.
+
+    The results are computed through the results ``store``. Columns: :data:`COLUMNS`; ``.attrs``
+    holds preset, variant and seeds.
     """
     return evaluate(collect_evidence(preset, seeds, variant, store, jobs, searches=searches))
 
@@ -193,9 +197,11 @@ SEED_COUNTS = (10, 20, 30)  # the seed counts the ledger is compared at (those a
 def ledgers_by_seeds(
     preset: str = "full", counts: Sequence[int] = SEED_COUNTS, variant: str = "post", store: Any = None
 ) -> dict[int, pd.DataFrame]:
-    """The ledger on the first ``n`` seeds of ``preset``, for each ``n`` of ``counts`` below the
-    preset's number of seeds, and on all of them: whether a verdict depends on how many seeds we ran.
-    The smaller ledgers read subsets of the same records, so nothing is trained for them.
+    """The ledger of ``preset`` at each seed count of ``counts``, and on all its seeds.
+
+    Each reads the first ``n`` seeds, for each ``n`` of ``counts`` below the preset's number of
+    seeds: whether a verdict depends on how many seeds we ran. The smaller ledgers read subsets of
+    the same records, so nothing is trained for them.
     """
     seeds = default_seeds(preset)
     wanted = sorted({n for n in counts if 2 <= n < len(seeds)} | {len(seeds)})
@@ -206,11 +212,12 @@ CHANGES = ("decided", "undecided", "reversed", "checkable", "uncheckable")
 
 
 def verdict_changes(ledgers: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
-    """The claims whose verdict differs between ``ledgers`` (:func:`ledgers_by_seeds`): one row a
-    claim with its verdict at each seed count and how it changed from the fewest seeds to the most,
-    one of :data:`CHANGES`: ``decided`` (within seed noise, then reproduced or not), ``undecided``
-    (the other way), ``reversed`` (reproduced one way, not reproduced the other), ``checkable`` /
-    ``uncheckable`` (the preset's points allow the check at one count only).
+    """The claims whose verdict differs between ``ledgers`` (:func:`ledgers_by_seeds`).
+
+    One row a claim with its verdict at each seed count and how it changed from the fewest seeds to
+    the most, one of :data:`CHANGES`: ``decided`` (within seed noise, then reproduced or not),
+    ``undecided`` (the other way), ``reversed`` (reproduced one way, not reproduced the other),
+    ``checkable`` / ``uncheckable`` (the preset's points allow the check at one count only).
     """
     counts = sorted(ledgers)
     verdicts = pd.DataFrame({n: ledgers[n].set_index("id")["verdict"] for n in counts})
@@ -238,10 +245,11 @@ def verdict_counts(frame: pd.DataFrame) -> dict[str, int]:
 
 
 def format_ledger(frame: pd.DataFrame, width: int = 120) -> str:
-    """The ledger as plain text for a terminal: a heading with the verdict counts, then per section
-    of the post one block a claim: id, the post's value, ours and the verdict on one line; below
-    it the English statement (ours), the rule, the test with its level, and the reason with the
-    numbers behind the verdict.
+    """The ledger as plain text for a terminal.
+
+    A heading with the verdict counts, then per section of the post one block a claim: id, the
+    post's value, ours and the verdict on one line; below it the English statement (ours), the rule,
+    the test with its level, and the reason with the numbers behind the verdict.
     """
     attrs = frame.attrs
     details = [f"preset {attrs['preset']}" if "preset" in attrs else "", f"variant {attrs['variant']}" if "variant" in attrs else ""]

@@ -97,8 +97,9 @@ GRID_BEST: dict[str, Any] = dict(statement("grid-search-best-params").value)
 
 
 def post_search_table(method: str) -> pd.DataFrame:
-    """The post's ``cv_results_`` table of the ``method`` ("random" or "grid") search as data: one
-    row a candidate in candidate order, with its parameters and mean cross-validated accuracy.
+    """The post's ``cv_results_`` table of the ``method`` ("random" or "grid") search as data.
+
+    One row a candidate in candidate order, with its parameters and mean cross-validated accuracy.
     """
     frame = pd.DataFrame([dict(candidate) for candidate in _search(method)["candidates"]])
     frame.insert(0, "candidate", range(len(frame)))
@@ -107,9 +108,10 @@ def post_search_table(method: str) -> pd.DataFrame:
 
 
 def post_random_state(candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CANDIDATES, limit: int = RANDOM_STATE_SCAN) -> int | None:
-    """The ``random_state`` (0 to ``limit`` - 1) for which ``RandomizedSearchCV``'s sampler draws
-    exactly the post's candidates from the post's distributions, or None. Only sampling, no
-    training: it tells which seed searches the post's candidates.
+    """The ``random_state`` for which ``RandomizedSearchCV``'s sampler draws exactly the post's candidates, or None.
+
+    It draws them from the post's distributions; the states scanned are 0 to ``limit`` - 1. Only
+    sampling, no training: it tells which seed searches the post's candidates.
     """
     import numpy as np
     from sklearn.model_selection import ParameterSampler
@@ -129,8 +131,9 @@ def post_random_state(candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CAND
 
 
 def misquoted(post_text: str) -> list[str]:
-    """The statements whose words do not stand in ``post_text`` (the post's markdown) at their line:
-    a check that ``post.yml`` quotes the post verbatim (white space aside; " / " joins lines).
+    """The statements whose words do not stand in ``post_text`` (the post's markdown) at their line.
+
+    A check that ``post.yml`` quotes the post verbatim (white space aside; " / " joins lines).
     """
 
     def normal(text: str) -> str:

@@ -54,8 +54,10 @@ class NotCheckable(Exception):
 
 @dataclass(frozen=True)
 class Effect:
-    """What a conclusion's verdict rests on: an estimate, its ``confidence`` interval and the region
-    ``margin`` = (low, high) the claim allows (``-inf`` / ``inf`` for an open side).
+    """What a conclusion's verdict rests on.
+
+    An estimate, its ``confidence`` interval and the region ``margin`` = (low, high) the claim
+    allows (``-inf`` / ``inf`` for an open side).
     """
 
     what: str
@@ -69,8 +71,10 @@ class Effect:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A rule's outcome: one of :data:`VERDICTS`, why (with our numbers), our value in short, the
-    procedure that decided it, its level, and the effect behind it (conclusions).
+    """A rule's outcome.
+
+    One of :data:`VERDICTS`, why (with our numbers), our value in short, the procedure that decided
+    it, its level, and the effect behind it (conclusions).
     """
 
     verdict: str
@@ -156,9 +160,10 @@ class Interval:
 
 
 def t_interval(values: Sequence[float], confidence: float = CONFIDENCE, comparisons: int = 1) -> Interval:
-    """The Student-t interval of the mean of per-seed ``values`` (at least two); ``comparisons`` > 1
-    widens it so that that many intervals hold together (Bonferroni), as a page needs when it
-    shows a family of them.
+    """The Student-t interval of the mean of per-seed ``values`` (at least two).
+
+    ``comparisons`` > 1 widens it so that that many intervals hold together (Bonferroni), as a page
+    needs when it shows a family of them.
     """
     from penguins.uncertainty import mean_interval
 
@@ -170,11 +175,13 @@ def t_interval(values: Sequence[float], confidence: float = CONFIDENCE, comparis
 
 
 def holm_any(pvalues: Sequence[float], alpha: float = ALPHA) -> list[bool]:
-    """Which hypotheses Holm's step-down procedure rejects at family level ``alpha``: sorted
-    ascending, the i-th smallest p-value (from 0) is rejected while every one up to it is below
-    ``alpha / (m - i)``. The same decisions as ``statsmodels.stats.multitest.multipletests(...,
-    method="holm")`` (a test checks it), without the garbage collection statsmodels runs on every
-    call, which made the rules' simulations a hundred times slower.
+    """Which hypotheses Holm's step-down procedure rejects at family level ``alpha``.
+
+    Sorted ascending, the i-th smallest p-value (from 0) is rejected while every one up to it is
+    below ``alpha / (m - i)``. The same decisions as
+    ``statsmodels.stats.multitest.multipletests(..., method="holm")`` (a test checks it), without
+    the garbage collection statsmodels runs on every call, which made the rules' simulations a
+    hundred times slower.
     """
     p = np.asarray(pvalues, dtype=float)
     order = np.argsort(p, kind="stable")
@@ -189,8 +196,9 @@ def holm_any(pvalues: Sequence[float], alpha: float = ALPHA) -> list[bool]:
 
 
 def exact(observed: Sequence[Any], stated: Any, what: str, equal: Any) -> Verdict:
-    """Exact fact, measured: ``reproduced`` iff every observed value equals the post's (``equal``
-    decides equality); else ``not reproduced``. A measurement, not a test: no level.
+    """Exact fact, measured: ``reproduced`` iff every observed value equals the post's, else ``not reproduced``.
+
+    ``equal`` decides equality. A measurement, not a test: no level.
     """
     observed = list(observed)
     if not observed:
@@ -404,11 +412,13 @@ def within_margin(differences: Mapping[Any, Sequence[float]], delta: float, what
 
 
 def trend(table: pd.DataFrame, direction: int, what: str, min_points: int) -> Verdict:
-    """Monotone trend of a score with a swept value: Kendall's τ within each seed (scipy), then a
-    one-sample t-test of the seeds' τ: ``reproduced`` if the mean τ has the claimed sign (one-sided
-    p below ``ALPHA``), ``not reproduced`` if it has the other sign, else ``within seed noise``.
-    ``table`` is seeds x values. Needs ``min_points`` values. Simulated: each wrong verdict at most
-    5 % with no trend; a trend of a few points over the sweep is found from 10 seeds.
+    """Monotone trend of a score with a swept value.
+
+    Kendall's τ within each seed (scipy), then a one-sample t-test of the seeds' τ: ``reproduced``
+    if the mean τ has the claimed sign (one-sided p below ``ALPHA``), ``not reproduced`` if it has
+    the other sign, else ``within seed noise``. ``table`` is seeds x values. Needs ``min_points``
+    values. Simulated: each wrong verdict at most 5 % with no trend; a trend of a few points over
+    the sweep is found from 10 seeds.
     """
     if table.shape[1] < min_points:
         raise NotCheckable(f"needs at least {min_points} values, got {table.shape[1]}")
@@ -427,9 +437,10 @@ def trend(table: pd.DataFrame, direction: int, what: str, min_points: int) -> Ve
 
 
 def contrast(differences: Sequence[float], what: str, unit: str = "points", floor: float = 0.0) -> Verdict:
-    """A contrast claimed positive, on per-seed values (e.g. balanced minus extreme shapes): one-sided
-    t-tests against 0: ``reproduced`` if surely above, ``not reproduced`` if surely below, else
-    ``within seed noise``. Simulated: each wrong verdict at most 5 % with no difference.
+    """A contrast claimed positive, on per-seed values (e.g. balanced minus extreme shapes).
+
+    One-sided t-tests against 0: ``reproduced`` if surely above, ``not reproduced`` if surely below,
+    else ``within seed noise``. Simulated: each wrong verdict at most 5 % with no difference.
     """
     mean = Mean.of(differences, floor)
     p_above, p_below = mean.p_greater(0.0), mean.p_less(0.0)
@@ -446,11 +457,12 @@ def contrast(differences: Sequence[float], what: str, unit: str = "points", floo
 
 
 def spread_deviations(table: pd.DataFrame, examples: int) -> pd.DataFrame:
-    """Brown–Forsythe deviations on the variance-stabilised scale: for accuracies (seeds x values)
-    out of ``examples`` answers, Anscombe's arcsine ``asin(sqrt((k + 3/8) / (N + 3/4)))``, then each
-    seed's absolute distance from that value's median over seeds. Their mean is a spread that does
-    not shrink merely because the accuracy nears 1 (a binomial's spread on this scale is about
-    ``1 / (2 sqrt(N))`` at any accuracy).
+    """Brown–Forsythe deviations on the variance-stabilised scale.
+
+    For accuracies (seeds x values) out of ``examples`` answers, Anscombe's arcsine
+    ``asin(sqrt((k + 3/8) / (N + 3/4)))``, then each seed's absolute distance from that value's
+    median over seeds. Their mean is a spread that does not shrink merely because the accuracy nears
+    1 (a binomial's spread on this scale is about ``1 / (2 sqrt(N))`` at any accuracy).
     """
     counts = table * examples
     stabilised = np.arcsin(np.sqrt((counts + 3 / 8) / (examples + 3 / 4)))
@@ -458,11 +470,12 @@ def spread_deviations(table: pd.DataFrame, examples: int) -> pd.DataFrame:
 
 
 def stability_trend(table: pd.DataFrame, direction: int, what: str, examples: int, min_points: int) -> Verdict:
-    """Stability that changes with a swept value: :func:`trend` of the seeds' Brown–Forsythe
-    deviations (:func:`spread_deviations`) with ``direction`` the claimed sign of the spread's
-    trend (-1: it shrinks). Seeds stay the units, so points that share a seed's split are not
-    counted as independent. Simulated: each wrong verdict at most 5 % when only the accuracy (not
-    the spread) rises towards 1.
+    """Stability that changes with a swept value.
+
+    :func:`trend` of the seeds' Brown–Forsythe deviations (:func:`spread_deviations`) with
+    ``direction`` the claimed sign of the spread's trend (-1: it shrinks). Seeds stay the units, so
+    points that share a seed's split are not counted as independent. Simulated: each wrong verdict
+    at most 5 % when only the accuracy (not the spread) rises towards 1.
     """
     if table.shape[0] < 3:
         raise NotCheckable(f"needs per-seed values from at least 3 seeds, got {table.shape[0]}")
@@ -470,9 +483,11 @@ def stability_trend(table: pd.DataFrame, direction: int, what: str, examples: in
 
 
 def stability_contrast(table: pd.DataFrame, unstable: Sequence[Any], stable: Sequence[Any], what: str, examples: int) -> Verdict:
-    """One group of points less stable than another: per seed, the mean Brown–Forsythe deviation
-    (:func:`spread_deviations`) of the ``unstable`` points minus that of the ``stable`` ones, then
-    :func:`contrast`. Simulated: each wrong verdict at most 5 % with equal spreads.
+    """One group of points less stable than another.
+
+    Per seed, the mean Brown–Forsythe deviation (:func:`spread_deviations`) of the ``unstable``
+    points minus that of the ``stable`` ones, then :func:`contrast`. Simulated: each wrong verdict
+    at most 5 % with equal spreads.
     """
     if table.shape[0] < 3:
         raise NotCheckable(f"needs per-seed values from at least 3 seeds, got {table.shape[0]}")
@@ -482,11 +497,12 @@ def stability_contrast(table: pd.DataFrame, unstable: Sequence[Any], stable: Seq
 
 
 def beats_chance(wins: int, tries: int, chance: float, what: str) -> Verdict:
-    """A candidate that a search should pick more often than chance: an exact binomial test of its
-    ``wins`` in ``tries`` searches against the rate ``chance`` (1 / candidates when the candidates
-    are interchangeable): ``reproduced`` if more often than chance (one-sided p below ``ALPHA``),
-    ``not reproduced`` if less often, else ``within seed noise``. Simulated: each wrong verdict at
-    most 5 % when the candidates are interchangeable.
+    """A candidate that a search should pick more often than chance.
+
+    An exact binomial test of its ``wins`` in ``tries`` searches against the rate ``chance`` (1 /
+    candidates when the candidates are interchangeable): ``reproduced`` if more often than chance
+    (one-sided p below ``ALPHA``), ``not reproduced`` if less often, else ``within seed noise``.
+    Simulated: each wrong verdict at most 5 % when the candidates are interchangeable.
     """
     if tries == 0:
         raise NotCheckable(f"no search tried {what}")
@@ -506,9 +522,11 @@ def beats_chance(wins: int, tries: int, chance: float, what: str) -> Verdict:
 
 
 def kendall_taus(values: Sequence[Any], rows: np.ndarray) -> np.ndarray:
-    """Kendall's τ_b of each row of ``rows`` (seeds x values) against distinct ``values``; 0 where
-    it is undefined (a constant row). Equal to ``scipy.stats.kendalltau`` row by row (a test checks
-    it, ties included) but one array operation for all seeds, which the rules' simulations need.
+    """Kendall's τ_b of each row of ``rows`` (seeds x values) against distinct ``values``.
+
+    0 where it is undefined (a constant row). Equal to ``scipy.stats.kendalltau`` row by row (a test
+    checks it, ties included) but one array operation for all seeds, which the rules' simulations
+    need.
     """
     if not np.isfinite(rows).all():  # a missing point: scipy, row by row, on the points there are
         return np.array([_kendall_finite(values, row) for row in rows])

@@ -91,8 +91,9 @@ class ConclusionPage(Page):
         return tables.ledger_table(ledger[ledger["kind"] == "conclusion"], self.language)
 
     def differences_figure(self, evidence: Evidence) -> Figure:
-        """Per network, its per-seed test-accuracy difference from logistic regression, in points,
-        with the mean and interval, around zero and the band the ledger counts as equal.
+        """Per network, its per-seed test-accuracy difference from logistic regression, in points.
+
+        With the mean and interval, around zero and the band the ledger counts as equal.
         """
         gaps = differences(evidence)
         rows = pd.DataFrame(
@@ -115,8 +116,10 @@ class ConclusionPage(Page):
         return fig
 
     def comparison_table(self, evidence: Evidence) -> Styler:
-        """Logistic regression and each network: mean test accuracy, the mean per-seed difference from
-        logistic regression with its interval, and the number of parameters.
+        """Logistic regression and each network: accuracy, difference from logistic regression and size.
+
+        Mean test accuracy, the mean per-seed difference from logistic regression with its interval,
+        and the number of parameters.
         """
         accuracy, gaps, params = accuracies(evidence), differences(evidence), parameters(evidence)
         names = self.words("comparison-columns")

@@ -72,8 +72,9 @@ def chinstraps_in_test(seeds: range = SPLIT_SEEDS) -> list[int]:
 
 
 def scaled_sex_codes(penguins: pd.DataFrame, split: Split) -> dict[str, float]:
-    """What the post's scaling turns each sex code into on the training set of ``split``
-    ("male", "female", "missing").
+    """What the post's scaling turns each sex code into ("male", "female", "missing").
+
+    On the training set of ``split``.
     """
     codes = encode(penguins).loc[split.train_rows, "sex"]
     low, high = codes.min(), codes.max()

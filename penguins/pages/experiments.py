@@ -85,9 +85,10 @@ def shape_groups(values: list[int]) -> tuple[list[int], list[int]]:
 def largest_gain(
     wide: pd.DataFrame, pairs: list[tuple[Any, Any]], delta: float, significant: bool
 ) -> tuple[Any, Any, float]:
-    """The pair (a, b) and mean per-seed gain of b over a that the ledger's no-big-gain rule
-    points at: with ``significant``, the gain above ``delta`` whose Bonferroni interval lies
-    highest above 0 (what makes a conclusion "not reproduced"); else the largest mean gain.
+    """The pair (a, b) and mean per-seed gain of b over a that the ledger's no-big-gain rule points at.
+
+    With ``significant``, the gain above ``delta`` whose Bonferroni interval lies highest above 0
+    (what makes a conclusion "not reproduced"); else the largest mean gain.
     """
     gains = []
     for a, b in pairs:
@@ -140,8 +141,10 @@ class ExperimentsPage(Page):
         return f"{value}:{SHAPE_NODES - value}" if name == "shape" else str(value)
 
     def sweep_figure(self, result: SweepResult) -> Figure:
-        """The experiment's test accuracy over its swept values: every seed, the mean and its interval,
-        and a dashed line where the post drew its conclusion (for the shapes, the ledger's groups too).
+        """The experiment's test accuracy over its swept values: every seed, the mean and its interval.
+
+        And a dashed line where the post drew its conclusion (for the shapes, the ledger's groups
+        too).
         """
         name = result.experiment.name
         fig, ax = plt.subplots(figsize=(7, 4))
@@ -211,8 +214,10 @@ class ExperimentsPage(Page):
         )
 
     def post_settings(self) -> Facts:
-        """The post's settings the prose quotes: the depth it fixes, the width and batch size it names,
-        its range of epochs and the epochs of experiments 1 to 3.
+        """The post's settings the prose quotes.
+
+        The depth it fixes, the width and batch size it names, its range of epochs and the epochs of
+        experiments 1 to 3.
         """
         return Facts(
             depth=str(POST_DEPTH),
@@ -315,8 +320,10 @@ class ExperimentsPage(Page):
         return Facts(n_params=fmt_int(model.count_params()))
 
     def epochs_facts(self, epochs: SweepResult, baseline: SweepResult) -> Facts:
-        """Experiment 4: the fewest and most epochs, the best, the baseline, and whether more epochs
-        than the earlier experiments' still raise the accuracy beyond seed noise.
+        """What the prose says about experiment 4.
+
+        The fewest and most epochs, the best, the baseline, and whether more epochs than the earlier
+        experiments' still raise the accuracy beyond seed noise.
         """
         summary = epochs.summary().set_index("epochs")
         fewest, most = int(summary.index.min()), int(summary.index.max())
@@ -339,8 +346,10 @@ class ExperimentsPage(Page):
         return fmt_count(count, "epoch") if self.language == "en" else f"{count} 에포크"
 
     def batch_facts(self, batch: SweepResult) -> Facts:
-        """Experiment 5: the best batch size, the one nearest the post's limit, the number of updates
-        a fixed number of epochs gives, and the verdict.
+        """What the prose says about experiment 5.
+
+        The best batch size, the one nearest the post's limit, the number of updates a fixed number
+        of epochs gives, and the verdict.
         """
         summary = batch.summary().set_index("batch_size")
         means = summary["mean"]
@@ -372,8 +381,10 @@ class ExperimentsPage(Page):
     def summary_facts(
         self, depth: SweepResult, width: SweepResult, shape: SweepResult, epochs: SweepResult, batch: SweepResult
     ) -> Facts:
-        """The verdicts counted, the post's architecture against the best one tried, and how much
-        the same architecture's accuracy moves with its training.
+        """What the prose says in the summary.
+
+        The verdicts counted, the post's architecture against the best one tried, and how much the
+        same architecture's accuracy moves with its training.
         """
         found = evidence(depth, width, shape, batch)
         counts = pd.Series([claim(claim_id).evaluate(found).verdict for claim_id in CLAIMS]).value_counts()
@@ -420,7 +431,8 @@ class ExperimentsPage(Page):
 
 
 def later_epochs(epochs: SweepResult) -> str:
-    """Whether training longer than the earlier experiments' epochs raises the mean test accuracy:
+    """Whether training longer than the earlier experiments' epochs raises the mean test accuracy.
+
     "rises" if the best longer training beats it per seed with a 95 % interval (Bonferroni over the
     longer trainings) above 0, "flat" if not, "untested" when the preset tries no longer training.
     """

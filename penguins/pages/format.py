@@ -32,8 +32,10 @@ def fmt_num(value: float, digits: int = 3) -> str:
 
 
 def fmt_count(count: int, noun: str, plural: str | None = None) -> str:
-    """A count with its English noun, singular or plural: ``(1, "node")`` -> ``"1 node"``,
-    ``(100, "node")`` -> ``"100 nodes"``. (Korean nouns do not change with the count.)
+    """A count with its English noun, singular or plural.
+
+    ``(1, "node")`` -> ``"1 node"``, ``(100, "node")`` -> ``"100 nodes"``. (Korean nouns do not
+    change with the count.)
     """
     return f"{fmt_int(count)} {noun if count == 1 else plural or noun + 's'}"
 
@@ -44,8 +46,9 @@ def fmt_pct(value: float, digits: int = 1) -> str:
 
 
 def fmt_points(value: float, digits: int = 1, sign: bool = False) -> str:
-    """A difference of two fractions in percentage points, without the unit: ``0.0145`` -> ``"1.4"``
-    (``sign=True``: ``"+1.4"``; never ``"-0.0"``).
+    """A difference of two fractions in percentage points, without the unit.
+
+    ``0.0145`` -> ``"1.4"`` (``sign=True``: ``"+1.4"``; never ``"-0.0"``).
     """
     rounded = round(100 * float(value), digits) + 0.0
     return f"{rounded:+.{digits}f}" if sign else f"{rounded:.{digits}f}"
@@ -83,7 +86,8 @@ def has_final_consonant(text: str) -> bool:
 
 
 def with_particle(text: str, particle: str) -> str:
-    """``text`` followed by the Korean ``particle`` in the form its ending asks for:
+    """``text`` followed by the Korean ``particle`` in the form its ending asks for.
+
     ``("재현됨", "이다")`` -> ``"재현됨이다"``, ``("3", "을")`` -> ``"3을"``, ``("젠투", "이")`` -> ``"젠투가"``.
 
     A computed word's ending is not known when the sentence is written; this picks 이/가, 은/는,

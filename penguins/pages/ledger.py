@@ -1,5 +1,7 @@
-"""What several chapters read from the claims ledger: the post's accuracies, evidence from a
-chapter's sweeps, and the verdicts on the post's accuracies as a table.
+"""What several chapters read from the claims ledger.
+
+The post's accuracies, evidence from a chapter's sweeps, and the verdicts on the post's accuracies
+as a table.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ def evidence(*results: SweepResult) -> Evidence:
 
 
 def verdict_frame(result: SweepResult, page: Page) -> pd.DataFrame:
-    """The ledger's verdict on the post's train and test accuracy of every run of ``result`` the
-    post reports: one row a run, one column a split, in ``page``'s words.
+    """The ledger's verdict on the post's train and test accuracy of every run of ``result`` the post reports.
+
+    One row a run, one column a split, in ``page``'s words.
     """
     found = evidence(result)
     runs = list(post_accuracies(result.values))

@@ -105,8 +105,9 @@ class MethodologyPage(Page):
         return comparison.assign(run=[self.run_name(str(value)) for value in comparison[parameter]]).set_index("run")
 
     def variant_table(self, comparison: pd.DataFrame) -> Styler:
-        """Per run, the mean test accuracy with each preprocessing, and the mean and interval of
-        the per-seed difference (leak-free minus post), in percentage points.
+        """Per run, the mean test accuracy with each preprocessing, and their per-seed difference.
+
+        The difference (leak-free minus post) as its mean and interval, in percentage points.
         """
         names = self.words("variant-columns")
         named = self._named(comparison)

@@ -121,8 +121,10 @@ class OverfittingPage(Page):
         return self.table(frame)
 
     def loss_parts(self, overfitting: SweepResult) -> Styler:
-        """Per run, the test loss Keras reports, the cross-entropy of the predictions alone and the
-        penalties' share of the loss (means over seeds).
+        """Per run, the parts of the test loss (means over seeds).
+
+        The test loss Keras reports, the cross-entropy of the predictions alone and the penalties'
+        share of the loss.
         """
         names = self.words("loss-columns")
         rows = []
@@ -187,8 +189,10 @@ class OverfittingPage(Page):
         return self.table(pd.DataFrame(rows, index=pd.Index(overfitting.seeds, name=self.term("seed"))))
 
     def gap_table(self, overfitting: SweepResult) -> Styler:
-        """Per run, mean train and test accuracy, their gap, and the paired test-accuracy
-        difference from the network without penalties (mean and interval, in points).
+        """Per run, mean train and test accuracy and their gap.
+
+        Also the paired test-accuracy difference from the network without penalties (mean and
+        interval, in points).
         """
         names = self.words("gap-columns")
         control = scores(overfitting, CONTROL, "test_accuracy")

@@ -60,8 +60,9 @@ FINAL_LESSON = "logistic-is-enough"  # the post's last lesson: logistic regressi
 
 
 def draws(state: int, n_iter: int = len(POST_RANDOM_CANDIDATES)) -> list[dict[str, Any]]:
-    """The candidates ``RandomizedSearchCV`` draws from the post's distributions with ``random_state=state``,
-    as plain Python numbers (only sampling, no training).
+    """The candidates ``RandomizedSearchCV`` draws from the post's distributions with ``random_state=state``.
+
+    As plain Python numbers (only sampling, no training).
     """
     space = search_spec("random", "full").param_space()
     return [plain(candidate) for candidate in ParameterSampler(space, n_iter=n_iter, random_state=state)]
@@ -84,9 +85,10 @@ def rounded(record: RunRecord) -> tuple[float, float]:
 
 
 def searched_values_never_reach(records: Sequence[SearchRecord]) -> bool:
-    """Whether no value a random or grid search searched reached Keras: every fit of ``records``
-    (Keras-measured searches) ran with the learning rate and epochs the post's call gives, none with
-    a searched number of epochs, and early stopping never ran.
+    """Whether no value a random or grid search searched reached Keras.
+
+    Every fit of ``records`` (Keras-measured searches) ran with the learning rate and epochs the
+    post's call gives, none with a searched number of epochs, and early stopping never ran.
     """
     fits = [fit for record in records for fit in record.fits]
     specs = [record.search_spec for record in records]
@@ -153,8 +155,10 @@ class ReproductionPage(Page):
         return f"{name} · {self.vocabulary('splits', split)}" if split else name
 
     def single_numbers(self, evidence: Evidence) -> pd.DataFrame:
-        """Every number the post got from one run that our seeds can check: its label, our per-seed
-        values, the post's value, our mean and sd, and how many sds the post's value lies from our mean.
+        """Every number the post got from one run that our seeds can check.
+
+        Its label, our per-seed values, the post's value, our mean and sd, and how many sds the
+        post's value lies from our mean.
         """
         rows = []
         for stated in CLAIMS:
@@ -181,8 +185,9 @@ class ReproductionPage(Page):
         return pd.DataFrame(rows)
 
     def single_numbers_figure(self, evidence: Evidence) -> Figure:
-        """The post's single numbers as red diamonds over our per-seed values, mean and interval:
-        accuracies above, the epoch early stopping stopped at below.
+        """The post's single numbers as red diamonds over our per-seed values, mean and interval.
+
+        Accuracies above, the epoch early stopping stopped at below.
         """
         rows = self.single_numbers(evidence)
         accuracy, other = rows[rows["accuracy"]], rows[~rows["accuracy"]]
@@ -237,8 +242,10 @@ class ReproductionPage(Page):
     # ------------------------------------------------------------------ conclusions against their margins
 
     def effects(self, evidence: Evidence) -> pd.DataFrame:
-        """Every conclusion whose verdict rests on an effect: its label, unit, estimate, interval,
-        the region the claim allows (its margin) and the verdict, in the post's order.
+        """Every conclusion whose verdict rests on an effect, in the post's order.
+
+        Its label, unit, estimate, interval, the region the claim allows (its margin) and the
+        verdict.
         """
         verdicts: dict[str, Verdict] = judge(evidence)
         rows = []
@@ -264,8 +271,9 @@ class ReproductionPage(Page):
         return pd.DataFrame(rows)
 
     def effects_figure(self, evidence: Evidence) -> Figure:
-        """Each conclusion's effect (dot) with its interval (bar) against the region its claim
-        allows (shaded: the margin), coloured by the verdict; one panel per unit.
+        """Each conclusion's effect (dot) with its interval (bar) against the region its claim allows.
+
+        The region is shaded (the margin), the effect coloured by the verdict; one panel per unit.
         """
         rows = self.effects(evidence)
         units = [unit for unit in EFFECT_UNITS if unit in set(rows["unit"])]
@@ -332,8 +340,9 @@ class ReproductionPage(Page):
         return self.table(frame)
 
     def seed_changes_table(self, ledgers: Mapping[int, pd.DataFrame]) -> Styler:
-        """The claims whose verdict changes with the number of seeds: the verdict at each count and
-        how it changed (one row saying so when none does).
+        """The claims whose verdict changes with the number of seeds.
+
+        The verdict at each count and how it changed (one row saying so when none does).
         """
         names = self.words("seed-changes")
         counts = sorted(ledgers)
@@ -387,6 +396,7 @@ class ReproductionPage(Page):
 
     def logistic_facts(self, scan: Sequence[RunRecord], seed: int) -> Facts:
         """The post's logistic-regression scores and how many of the scanned splits give them too.
+
         (That the post's seed gives them is a fixed fact: ``tests/test_pages_reproduction.py``.)
         """
         post = post_accuracy("logistic")
@@ -459,8 +469,10 @@ class ReproductionPage(Page):
         )
 
     def code_facts(self, evidence: Evidence) -> Facts:
-        """What the post's code does, measured: the unseeded runs, the step-decay run's learning
-        rate, and early stopping validated on the test set against a clean validation split.
+        """What the post's code does, measured.
+
+        The unseeded runs, the step-decay run's learning rate, and early stopping validated on the
+        test set against a clean validation split.
         """
         unseeded = evidence.extra("unseeded-runs")
         trained = float(unseeded["trained_equal_share"])

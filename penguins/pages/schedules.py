@@ -52,8 +52,9 @@ def run_facts(result: SweepResult, spec: NetworkSpec) -> dict[str, str]:
 
 
 def step_decay_defaults() -> dict[str, Any]:
-    """The constants of the post's ``step_decay``, as :func:`penguins.schedules.step_decay` keeps
-    them: its keyword defaults (``start``, ``drop``, ``epochs_drop``).
+    """The constants of the post's ``step_decay``: its keyword defaults (``start``, ``drop``, ``epochs_drop``).
+
+    As :func:`penguins.schedules.step_decay` keeps them.
     """
     parameters = inspect.signature(step_decay).parameters
     return {name: parameters[name].default for name in ("start", "drop", "epochs_drop")}
@@ -120,8 +121,9 @@ class SchedulesPage(Page):
         return plotting.plot_learning_rate(logged_rates(schedules)[0], self.language)
 
     def rates_by_step(self, schedules: SweepResult, cosine: Any) -> Figure:
-        """Both schedules' rates at every optimizer step, a little past cosine decay's first cycle,
-        with the steps the runs trained shaded.
+        """Both schedules' rates at every optimizer step, a little past cosine decay's first cycle.
+
+        The steps the runs trained are shaded.
         """
         step_spec = network_spec("step-decay")
         per_epoch = steps_per_epoch(step_spec, schedules.seeds[0])

@@ -128,8 +128,9 @@ def accuracy_table(result: Any, language: str, post: Mapping[Any, tuple[float, f
 
 
 def layer_table(summary: Sequence[Mapping[str, Any]] | pd.DataFrame, language: str) -> pd.DataFrame:
-    """A model summary (``summary_table(model)``, or ``RunRecord.summary``) with the reader's column
-    names and a last row with the total number of parameters, as Keras' ``model.summary()`` ends.
+    """A model summary (``summary_table(model)``, or ``RunRecord.summary``) with the reader's column names.
+
+    A last row holds the total number of parameters, as Keras' ``model.summary()`` ends.
     """
     names = words(language, "layer-columns")
     frame = pd.DataFrame(summary)[["layer", "type", "output_shape", "params"]]
@@ -140,8 +141,9 @@ def layer_table(summary: Sequence[Mapping[str, Any]] | pd.DataFrame, language: s
 
 
 def ledger_table(frame: pd.DataFrame, language: str) -> Styler:
-    """The claims ledger (``penguins.claims.evaluate``) as a page shows it, in the post's order:
-    the section, the claim, the post's sentence (Korean as the post writes it; our English on
+    """The claims ledger (``penguins.claims.evaluate``) as a page shows it, in the post's order.
+
+    The section, the claim, the post's sentence (Korean as the post writes it; our English on
     English pages), the post's value, ours and the verdict, its cell coloured by verdict.
     """
     from penguins.claims import SECTIONS_EN
@@ -262,10 +264,11 @@ def _values_text(values: Sequence[Any], language: str, formatter: Any = str) -> 
 
 
 def fit_evidence(records: Sequence[Any], language: str) -> pd.DataFrame:
-    """Which values reached Keras in a random or grid search, over every fit of ``records``
-    (:class:`penguins.search.SearchRecord`, one per seed): per setting, the values the candidates
-    carried, what the post's code passes to ``fit`` (or ``get_model``), and what each Keras fit
-    measurably ran with (``SearchRecord.fits``; the batch size from the steps per epoch).
+    """Which values reached Keras in a random or grid search, over every fit of ``records``.
+
+    ``records``: :class:`penguins.search.SearchRecord`, one per seed. Per setting, the values the
+    candidates carried, what the post's code passes to ``fit`` (or ``get_model``), and what each
+    Keras fit measurably ran with (``SearchRecord.fits``; the batch size from the steps per epoch).
     """
     if any(record.engine != "keras" for record in records):
         raise ValueError("fit_evidence shows what Keras' fits ran with; pass searches run with engine='keras'")

@@ -60,9 +60,10 @@ def scores_alike(pair: tuple[dict[str, Any], dict[str, Any]]) -> bool:
 
 
 def fits_as_scikeras_says(record: SearchRecord, fit: Mapping[str, Any]) -> bool:
-    """Whether one Keras fit of a random or grid search ran with what scikeras' code promises
-    (:func:`penguins.search.effective_fit_settings`): the learning rate, the epochs given and run,
-    a batch size consistent with the steps per epoch.
+    """Whether one Keras fit of a random or grid search ran with what scikeras' code promises.
+
+    What it promises (:func:`penguins.search.effective_fit_settings`): the learning rate, the epochs
+    given and run, a batch size consistent with the steps per epoch.
     """
     expected = effective_fit_settings(record.search_spec, record.rows[fit["candidate"]]["params"])
     largest = fit["batch_size_max"] or fit["n_samples"]
@@ -159,8 +160,10 @@ class TuningPage(Page):
         return self.table(table.head(TOP_TRIALS) if search.method == "hyperband" else table)
 
     def fit_evidence(self, on_keras: Mapping[str, SearchRecord]) -> Styler:
-        """Per search run on Keras: the values the candidates carried, what the post's code passes,
-        and what every Keras fit measurably ran with.
+        """Per search run on Keras, what reached its fits.
+
+        The values the candidates carried, what the post's code passes, and what every Keras fit
+        measurably ran with.
         """
         frames = {self.method(method): tables.fit_evidence([record], self.language) for method, record in on_keras.items()}
         return self.table(pd.concat(frames))
@@ -225,9 +228,7 @@ class TuningPage(Page):
     # ---------------------------------------------------------------- figures
 
     def best_scores(self, random_search: SearchSweep, grid_search: SearchSweep) -> Figure:
-        """Per seed: each search's best cross-validated accuracy (with the post's) and its refit's
-        test accuracy.
-        """
+        """Per seed: each search's best cross-validated accuracy (with the post's) and its refit's test accuracy."""
         labels = self.words("figure")
         rows = []
         for kind in ("cv", "test"):
@@ -339,8 +340,10 @@ class TuningPage(Page):
         }
 
     def measured_facts(self, on_keras: Mapping[str, SearchRecord], random_search: SearchSweep, grid_search: SearchSweep) -> Facts:
-        """What the prose says about the searches run on Keras: what the fits ran with, and whether
-        the candidates in the same position scored alike (there, and in the page's searches).
+        """What the prose says about the searches run on Keras.
+
+        What the fits ran with, and whether the candidates in the same position scored alike (there,
+        and in the page's searches).
         """
         records = list(on_keras.values())
         n_fits = sum(len(record.fits) for record in records)
@@ -371,8 +374,9 @@ class TuningPage(Page):
         )
 
     def hyperband_facts(self, hyperband: SearchSweep) -> Facts:
-        """What the prose says about Hyperband: its trials on the first seed, its choices over seeds,
-        and the units of the post's summary.
+        """What the prose says about Hyperband.
+
+        Its trials on the first seed, its choices over seeds, and the units of the post's summary.
         """
         record = hyperband.records[0]
         spec = record.search_spec
