@@ -43,6 +43,9 @@ from scipy import special, stats
 
 from penguins.uncertainty import CONFIDENCE
 
+# Per-seed values as a rule takes them: a list, or the NumPy array a table column gives.
+Values = Sequence[float] | np.ndarray
+
 VERDICTS = ("reproduced", "within seed noise", "not reproduced", "not checkable")
 REPRODUCED, NOISE, NOT_REPRODUCED, NOT_CHECKABLE = VERDICTS
 ALPHA = 1 - CONFIDENCE
@@ -113,7 +116,7 @@ class Mean:
     floor: float = 0.0
 
     @classmethod
-    def of(cls, values: Sequence[float], floor: float = 0.0) -> Mean:
+    def of(cls, values: Values, floor: float = 0.0) -> Mean:
         """The mean of the finite ``values``, its standard error floored at ``floor`` (a count's resolution)."""
         array = np.asarray(values, dtype=float)
         array = array[np.isfinite(array)]
@@ -159,7 +162,7 @@ class Interval:
     comparisons: int = 1
 
 
-def t_interval(values: Sequence[float], confidence: float = CONFIDENCE, comparisons: int = 1) -> Interval:
+def t_interval(values: Values, confidence: float = CONFIDENCE, comparisons: int = 1) -> Interval:
     """The Student-t interval of the mean of per-seed ``values`` (at least two).
 
     ``comparisons`` > 1 widens it so that that many intervals hold together (Bonferroni), as a page
@@ -174,7 +177,7 @@ def t_interval(values: Sequence[float], confidence: float = CONFIDENCE, comparis
     return Interval(len(array), mean, float(array.std(ddof=1)), low, high, float(array.min()), float(array.max()), confidence, comparisons)
 
 
-def holm_any(pvalues: Sequence[float], alpha: float = ALPHA) -> list[bool]:
+def holm_any(pvalues: Values, alpha: float = ALPHA) -> list[bool]:
     """Which hypotheses Holm's step-down procedure rejects at family level ``alpha``.
 
     Sorted ascending, the i-th smallest p-value (from 0) is rejected while every one up to it is
@@ -220,7 +223,7 @@ def exact(observed: Sequence[Any], stated: Any, what: str, equal: Any) -> Verdic
 # --------------------------------------------------------------------------- a single run
 
 
-def single_run(values: Sequence[float], stated: float, what: str, examples: int | None = None) -> Verdict:
+def single_run(values: Values, stated: float, what: str, examples: int | None = None) -> Verdict:
     """One run of the post against the predictive distribution of one run of ours.
 
     H0: the post's run is one more draw from the distribution our seeds sample; H1: it is not.
@@ -283,7 +286,7 @@ def _rounded_range(stated: float, scale: int) -> tuple[float, float]:
 # --------------------------------------------------------------------------- conclusions
 
 
-def at_least(differences: Sequence[float], delta: float, what: str, floor: float = 0.0) -> Verdict:
+def at_least(differences: Values, delta: float, what: str, floor: float = 0.0) -> Verdict:
     """Claimed effect of at least ``delta``, on paired per-seed differences (one-sided t-tests).
 
     ``reproduced`` if H0: mean <= delta is rejected (the effect is surely at least ``delta``);
@@ -305,7 +308,7 @@ def at_least(differences: Sequence[float], delta: float, what: str, floor: float
 
 
 def no_gain_beyond(
-    differences: Mapping[Any, Sequence[float]], delta: float, what: str, floor: float = 0.0, some: bool = False
+    differences: Mapping[Any, Values], delta: float, what: str, floor: float = 0.0, some: bool = False
 ) -> Verdict:
     """No gain beyond ``delta`` in a family of paired comparisons ``{name: per-seed gains}``.
 
@@ -369,7 +372,7 @@ def _some_below(means: Mapping[Any, Mean], p_below: Mapping[Any, float], p_above
     return Verdict(NOISE, f"{text}: none is surely below the margin, not every one surely above it", ours, test, ALPHA, effect, numbers)
 
 
-def within_margin(differences: Mapping[Any, Sequence[float]], delta: float, what: str, floor: float = 0.0, some: bool = False) -> Verdict:
+def within_margin(differences: Mapping[Any, Values], delta: float, what: str, floor: float = 0.0, some: bool = False) -> Verdict:
     """Equivalence within ±``delta`` of paired per-seed differences, by two one-sided t-tests (TOST).
 
     For every comparison (``some=False``): ``reproduced`` if each one's TOST p-value is below
@@ -436,7 +439,7 @@ def trend(table: pd.DataFrame, direction: int, what: str, min_points: int) -> Ve
     return Verdict(NOISE, f"{text}: no sure trend (p = {p_claimed:.3g} / {p_other:.3g})", ours, test, ALPHA, effect, numbers)
 
 
-def contrast(differences: Sequence[float], what: str, unit: str = "points", floor: float = 0.0) -> Verdict:
+def contrast(differences: Values, what: str, unit: str = "points", floor: float = 0.0) -> Verdict:
     """A contrast claimed positive, on per-seed values (e.g. balanced minus extreme shapes).
 
     One-sided t-tests against 0: ``reproduced`` if surely above, ``not reproduced`` if surely below,

@@ -8,6 +8,7 @@ return the text to show: ``fmt_pct(0.9710)`` is ``"97.1%"``, not ``0.97101449275
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import SupportsFloat
 
 # Final consonants of the Korean readings of the digits 0-9 (영, 일, 이, 삼, 사, 오, 육, 칠, 팔, 구):
 # whether a Korean particle after a number takes its consonant form (이, 은, 을, 과, 으로).
@@ -26,7 +27,7 @@ def fmt_int(value: float) -> str:
     return f"{int(value):,}"
 
 
-def fmt_num(value: float, digits: int = 3) -> str:
+def fmt_num(value: SupportsFloat, digits: int = 3) -> str:
     """A decimal number with ``digits`` places: ``0.36111`` -> ``"0.361"`` (never ``"-0.0"``)."""
     return f"{round(float(value), digits) + 0.0:,.{digits}f}"
 
@@ -40,12 +41,12 @@ def fmt_count(count: int, noun: str, plural: str | None = None) -> str:
     return f"{fmt_int(count)} {noun if count == 1 else plural or noun + 's'}"
 
 
-def fmt_pct(value: float, digits: int = 1) -> str:
+def fmt_pct(value: SupportsFloat, digits: int = 1) -> str:
     """A fraction as a percentage: ``0.2`` -> ``"20%"`` with ``digits=0``, ``0.971`` -> ``"97.1%"``."""
     return f"{round(100 * float(value), digits) + 0.0:.{digits}f}%"
 
 
-def fmt_points(value: float, digits: int = 1, sign: bool = False) -> str:
+def fmt_points(value: SupportsFloat, digits: int = 1, sign: bool = False) -> str:
     """A difference of two fractions in percentage points, without the unit.
 
     ``0.0145`` -> ``"1.4"`` (``sign=True``: ``"+1.4"``; never ``"-0.0"``).

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, overload
 
 from penguins.presets import PRESETS, check_preset, search_size
 
@@ -251,6 +251,16 @@ _SPECS_BY_SIZE: dict[str, dict[str, SearchSpec]] = {
 SPECS_BY_PRESET: dict[str, dict[str, SearchSpec]] = {preset: _SPECS_BY_SIZE[search_size(preset)] for preset in PRESETS}
 
 
+@overload
+def search_spec(method: Literal["random"], preset: str = ...) -> RandomSearchSpec: ...
+@overload
+def search_spec(method: Literal["grid"], preset: str = ...) -> GridSearchSpec: ...
+@overload
+def search_spec(method: Literal["hyperband"], preset: str = ...) -> HyperbandSpec: ...
+@overload
+def search_spec(method: str, preset: str = ...) -> SearchSpec: ...
+
+
 def search_spec(method: str, preset: str = "full") -> SearchSpec:
     """The ``method`` search the preset ``preset`` runs: ``SPECS_BY_PRESET[preset][method]``.
 
@@ -264,7 +274,8 @@ def search_spec(method: str, preset: str = "full") -> SearchSpec:
     Returns
     -------
     SearchSpec
-        The frozen spec, ready for :func:`penguins.search.run_search`.
+        The frozen spec, ready for :func:`penguins.search.run_search`; typed as its method's spec when
+        ``method`` is a literal (``search_spec("hyperband").lr`` type-checks).
 
     Raises
     ------
