@@ -100,7 +100,7 @@ def _as_a_user_who_may_not_write(folder: Path) -> tuple[str, ...]:
         return ()
     if shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: no user to test an unwritable folder with")
-    for parent in (folder, *folder.parents):  # nobody must reach the folder and the code
+    for parent in (folder, *folder.parents, ROOT, *ROOT.parents):  # nobody must reach the folder and the code
         if parent.is_dir() and parent.stat().st_mode & stat.S_IXOTH == 0:
             pytest.skip(f"{parent} cannot be entered by nobody")
     return ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
