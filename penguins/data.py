@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -63,7 +64,18 @@ def load_penguins(path: str | Path | None = None) -> pd.DataFrame:
     labels, so a damaged file fails here with a :class:`DataFileError` instead of training a
     model on garbage.
     """
-    path = Path(path) if path is not None else bundled_path()
+    if path is None:
+        return _bundled_table(bundled_path()).copy()  # a copy: the caller may change its own
+    return _checked_table(Path(path))
+
+
+@cache
+def _bundled_table(path: Path) -> pd.DataFrame:
+    """The bundled table, checked and parsed once per process (every split of every seed starts from it)."""
+    return _checked_table(path)
+
+
+def _checked_table(path: Path) -> pd.DataFrame:
     if path.is_dir():
         raise DataFileError(path, "is a folder, not a data file")
     if not path.is_file():

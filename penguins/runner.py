@@ -10,6 +10,7 @@ computed it, so the two never stand in for each other.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,15 @@ def check_engine(engine: str) -> str:
     return engine
 
 
+@lru_cache(maxsize=4096)
+def _spec_data(spec: Spec) -> dict[str, Any]:
+    """``spec.to_dict()`` once per spec: a sweep keys every seed of each spec (``dataclasses.asdict`` is slow)."""
+    return spec.to_dict()
+
+
 def payload(spec: Spec, seed: int, variant: str, engine: str = ENGINE_KERAS) -> dict[str, Any]:
     """What determines a training result (the store adds the code and library versions)."""
-    spec_data, seed, engine = spec.to_dict(), check_seed(seed), check_engine(engine)
+    spec_data, seed, engine = _spec_data(spec), check_seed(seed), check_engine(engine)
     return {"task": "train", "spec": spec_data, "seed": seed, "variant": variant, "engine": engine}
 
 

@@ -15,7 +15,9 @@ processes share one store (``docs/store.md`` names the test that checks each):
   computed; a process that finds it held waits, then reads the entry. The lock file is removed
   once the entry is stored;
 - **only proven damage is ignored**: an entry that is not JSON, is for another key or format, or
-  whose checksum does not match is never returned and is replaced by the recomputed one;
+  whose checksum does not match is never returned and is replaced by the recomputed one. The
+  result is an entry's last member, written as canonical JSON, and the checksum is of those bytes,
+  so checking it costs a hash, not a second serialisation (a page reads thousands of entries);
 - **nothing valid is deleted**: an entry that cannot be read now (too many open files, an I/O
   error, no permission) is left in place and the read fails with :class:`StoreError` after a few
   retries; the store never removes an entry;
@@ -41,6 +43,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from filelock import FileLock, Timeout
 
 from penguins.versions import library_versions
@@ -49,7 +52,10 @@ ENV_VARIABLE = "PENGUINS_STORE"
 # Set to 1 where nothing may be computed, only read: the site's pages (tasks.py site) and their tests.
 READ_ONLY_VARIABLE = "PENGUINS_STORE_READ_ONLY"
 DEFAULT_FOLDER = ".penguins-store"
-FORMAT = 1
+# 2: the result is the entry's last member, its checksum that of its bytes as written (1: of the
+# result serialised again)
+FORMAT = 2
+RESULT_MEMBER = b',"result":'
 # An entry's mode before the umask: the owner and the group may read and write, others read.
 ENTRY_MODE = 0o664
 # Read errors that may pass by themselves: the read is tried again after each delay, then reported.
@@ -395,33 +401,34 @@ class ResultStore:
             return None
         except OSError as error:
             raise self.error(f"cannot read the store entry {path} (it is kept)", error) from error
-        try:
-            entry = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            _ignore_damaged(path, f"not JSON: {error}")
-            return None
-        if not isinstance(entry, dict) or entry.get("key") != key or entry.get("format") != FORMAT:
-            _ignore_damaged(path, "not an entry for this key")
-            return None
-        if entry.get("checksum") != sha256_text(canonical_json(entry.get("result"))):
-            _ignore_damaged(path, "checksum mismatch")
-            return None
-        return entry["result"]
+        entry = _parsed(data)
+        if entry is None:
+            damage = "not JSON"
+        elif not isinstance(entry, dict) or entry.get("key") != key or entry.get("format") != FORMAT:
+            damage = "not an entry for this key"
+        elif entry.get("checksum") != hashlib.sha256(_result_bytes(data, entry)).hexdigest():
+            damage = "checksum mismatch"
+        else:
+            result: dict[str, Any] = entry["result"]
+            return result
+        _ignore_damaged(path, damage)
+        return None
 
     def save(self, key: str, payload: dict[str, Any], result: dict[str, Any]) -> None:
         """Write an entry atomically (:func:`write_atomically`); :class:`StoreError` if it cannot be."""
         self.require_writable(f"the result of {canonical_json(payload)[:200]}")
         path = self.path(key)
-        entry = {
+        result_bytes = canonical_json(result).encode("utf-8")
+        header = {
             "format": FORMAT,
             "key": key,
             "payload": payload,
             "code": code_fingerprint(),
             "versions": library_versions(),
-            "result": result,
-            "checksum": sha256_text(canonical_json(result)),
+            "checksum": hashlib.sha256(result_bytes).hexdigest(),
+            "result_bytes": len(result_bytes),
         }
-        data = json.dumps(entry, sort_keys=True).encode("utf-8")
+        data = canonical_json(header).encode("utf-8")[:-1] + RESULT_MEMBER + result_bytes + b"}"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(path, data)
@@ -479,6 +486,30 @@ class ResultStore:
         return removed
 
 
+def _parsed(data: bytes) -> Any:
+    """The JSON value of ``data``, or None if it is not JSON (orjson; json where it holds a NaN)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # orjson refuses NaN and Infinity, which a diverged run's history holds
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _result_bytes(data: bytes, entry: dict[str, Any]) -> bytes:
+    """The bytes of the result member an entry was written with (empty if they are not where they were put)."""
+    length = entry.get("result_bytes")
+    if not isinstance(length, int) or isinstance(length, bool) or not 0 < length < len(data):
+        return b""
+    end = len(data) - 1
+    start = end - length
+    if data[end:] != b"}" or data[start - len(RESULT_MEMBER) : start] != RESULT_MEMBER:
+        return b""
+    return data[start:end]
+
+
 def _ignore_damaged(path: Path, reason: str) -> None:
     """Report a damaged entry (once per process) and treat it as missing.
 
@@ -487,7 +518,6 @@ def _ignore_damaged(path: Path, reason: str) -> None:
     if path not in _reported_damage:
         _reported_damage.add(path)
         log.warning("ignoring damaged store entry %s (%s): it will be computed again and replaced", path, reason)
-    return None
 
 
 def _remove(path: Path) -> int:

@@ -62,7 +62,7 @@ def test_computes_once_then_reads(tmp_path):
     "damage",
     [
         lambda text: text[: len(text) // 2],  # truncated
-        lambda text: text.replace('"answer": 42', '"answer": 43'),  # result changed, checksum no longer matches
+        lambda text: text.replace('"answer":42', '"answer":43'),  # result changed, checksum no longer matches
         lambda text: "\x00\x01 not json",
         lambda text: json.dumps({**json.loads(text), "key": "0" * 64}),  # an entry for another key
     ],

@@ -48,7 +48,7 @@ def _tupled(value: Any) -> Any:
 @cache
 def _data() -> dict[str, Any]:
     with POST_FILE.open(encoding="utf-8") as file:
-        return yaml.safe_load(file)
+        return yaml.load(file, Loader=yaml.CSafeLoader)  # libyaml: ten times PyYAML's speed
 
 
 @cache
