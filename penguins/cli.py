@@ -400,7 +400,7 @@ def _extras(args: argparse.Namespace) -> int:
         times.record(part, results, trained)
         total, computed = total + results, computed + trained
     print(f"{total} more results for the chapters (the post's seed, logistic splits, Keras-measured searches, "
-          f"the post's candidates, clean early stopping, unseeded runs): "
+          f"the post's candidates, clean early stopping, unseeded runs, Keras Tuner's unit counts): "
           f"{computed} trained now, {total - computed} from the store")
     return 0
 

@@ -15,7 +15,9 @@ computes it too, so that rendering a page only reads the store:
   split and fits: how often the post's best candidate wins;
 - the early-stopping network **validated on training rows** instead of the test set, for each seed
   (Keras' ``validation_split``): the clean score beside the post's;
-- whether the post's ``random.seed(rand_seed)`` makes its runs repeatable (its own code, run twice).
+- whether the post's ``random.seed(rand_seed)`` makes its runs repeatable (its own code, run twice);
+- the unit counts Keras Tuner's ``hp.Int`` of the post's Hyperband space can give (Keras Tuner's own
+  enumeration: importing it imports TensorFlow, seconds a page that only reads the ledger should not pay).
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ SPLIT_SCAN = 200  # splits on which logistic regression is compared with the pos
 MEASURED_METHODS = ("random", "grid")
 MEASURED_PRESET = "smoke"  # its searched epochs and batch sizes differ from what the post's call passes to fit
 # The measurements, in the order compute_parts makes them.
-PARTS = ("post-seed", "logistic-splits", "keras-measured-searches", "post-candidates", "clean-early-stopping", "unseeded-runs")
+PARTS = (
+    "post-seed", "logistic-splits", "keras-measured-searches", "post-candidates", "clean-early-stopping", "unseeded-runs",
+    "tuner-units",
+)
 
 
 @cache
@@ -184,6 +189,27 @@ def _measure_unseeded_runs() -> dict[str, object]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def tuner_unit_values(store: ResultStore | None = None) -> tuple[list[int], bool]:
+    """The unit counts ``hp.Int('units', min, max, step)`` of the post's Hyperband space can give.
+
+    Keras Tuner's own enumeration of the space, measured once and kept in the store. Returns the
+    values in Keras Tuner's order and whether they came from the store.
+    """
+    store = store or ResultStore()
+    low, high, step = search_spec("hyperband", "full").units
+    payload = {"task": "keras-tuner-int-values", "min_value": low, "max_value": high, "step": step}
+    result, cached = store.get_or_compute(payload, lambda: {"values": _keras_tuner_int_values(low, high, step)})
+    return [int(value) for value in result["values"]], cached
+
+
+def _keras_tuner_int_values(low: int, high: int, step: int) -> list[int]:
+    import keras_tuner
+
+    space = keras_tuner.HyperParameters()
+    space.Int("units", min_value=low, max_value=high, step=step)
+    return [int(value) for value in space.space[0].values]
+
+
 def compute_parts(
     preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
 ) -> Iterator[tuple[str, int, int]]:
@@ -206,6 +232,8 @@ def compute_parts(
     yield PARTS[4], len(clean), trained
     _, cached = unseeded_runs(store)
     yield PARTS[5], 1, int(not cached)
+    _, cached = tuner_unit_values(store)
+    yield PARTS[6], 1, int(not cached)
 
 
 def compute_all(

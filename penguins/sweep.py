@@ -20,8 +20,8 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -64,12 +64,47 @@ class SweepResult:
         """The record of ``value`` for ``seed``."""
         return self.records[self.values.index(value)][self.seeds.index(seed)]
 
+    def restricted(self, seeds: Sequence[int]) -> SweepResult:
+        """The same sweep on ``seeds`` only (each one of this sweep's), nothing trained or read again."""
+        columns = [self.seeds.index(seed) for seed in seeds]
+        records = [[records[column] for column in columns] for records in self.records]
+        return replace(self, seeds=tuple(seeds), records=records, computed=0)
+
+    def scores(self) -> SweepScores:
+        """The scores of every run (:data:`SCORES`), without the rest of the records."""
+        scores = [[{score: getattr(record, score) for score in SCORES} for record in records] for records in self.records]
+        return SweepScores(self.experiment, self.preset, self.variant, self.seeds, self.values, scores)
+
+    def table(self) -> pd.DataFrame:
+        """One row per (value, seed) with the scores."""
+        return self.scores().table()
+
+    def summary(self, score: str = "test_accuracy") -> pd.DataFrame:
+        """Per value: mean, standard deviation and a 95 % interval of the mean over seeds."""
+        return self.scores().summary(score)
+
+
+@dataclass
+class SweepScores:
+    """The scores (:data:`SCORES`) of every run of one experiment, nothing else of their records.
+
+    What a page that draws means, intervals and seeds needs: :func:`experiment_scores` reads them
+    from one store entry instead of one entry a run.
+    """
+
+    experiment: Experiment
+    preset: str
+    variant: str
+    seeds: tuple[int, ...]
+    values: list  # the swept parameter's values, in grid order
+    scores: list[list[dict[str, float]]]  # scores[i][j]: value i, seed j, by score
+
     def table(self) -> pd.DataFrame:
         """One row per (value, seed) with the scores."""
         rows = [
-            {self.experiment.parameter: value, "seed": record.seed, **{score: getattr(record, score) for score in SCORES}}
-            for value, records in zip(self.values, self.records)
-            for record in records
+            {self.experiment.parameter: value, "seed": seed, **{score: point[j][score] for score in SCORES}}
+            for value, point in zip(self.values, self.scores, strict=True)
+            for j, seed in enumerate(self.seeds)
         ]
         return pd.DataFrame(rows)
 
@@ -166,7 +201,7 @@ def run_experiment(
             for i, (record, _) in zip(by_keras, outcomes):
                 records[i] = RunRecord.from_dict(record)
     by_point = [records[i * len(seeds) : (i + 1) * len(seeds)] for i in range(len(points))]
-    return SweepResult(
+    result = SweepResult(
         experiment=experiment,
         preset=preset,
         variant=variant,
@@ -175,6 +210,47 @@ def run_experiment(
         records=by_point,
         computed=computed,
     )
+    if not store.read_only:
+        key, payload = _scores_key(points, seeds, variant, engine, store)
+        if store.load(key) is None:
+            store.save(key, payload, {"scores": result.scores().scores})
+    return result
+
+
+def experiment_scores(
+    name: str,
+    preset: str = "full",
+    seeds: tuple[int, ...] | list[int] | None = None,
+    variant: str = "post",
+    store: ResultStore | None = None,
+    engine: str = DEFAULT_ENGINE,
+    jobs: int = 1,
+) -> SweepScores:
+    """The scores of every run of experiment ``name`` (what :meth:`SweepResult.scores` holds).
+
+    :func:`run_experiment` stores them as one entry beside its runs' records; this reads that entry,
+    or, where it is missing (a store filled before there were such entries), runs the experiment
+    (on ``jobs`` processes where runs are missing).
+    The entry's key holds every point's spec, the seeds, the preprocessing and the engine, as well
+    as the code and library versions: it changes whenever one of its runs' keys would.
+    """
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {list(EXPERIMENTS)}")
+    check_engine(engine)
+    experiment, store = EXPERIMENTS[name], store or ResultStore()
+    seeds = _checked_seeds(default_seeds(preset) if seeds is None else seeds)
+    points = experiment.points(preset)
+    key, _ = _scores_key(points, seeds, variant, engine, store)
+    stored = store.load(key)
+    if stored is None:
+        return run_experiment(name, preset, seeds, variant, jobs=jobs, store=store, engine=engine).scores()
+    return SweepScores(experiment, preset, variant, seeds, [point.value for point in points], stored["scores"])
+
+
+def _scores_key(points, seeds: tuple[int, ...], variant: str, engine: str, store: ResultStore) -> tuple[str, dict]:
+    specs = [point.spec.to_dict() for point in points]
+    payload = {"task": "sweep-scores", "specs": specs, "seeds": list(seeds), "variant": variant, "engine": engine, "scores": list(SCORES)}
+    return store.key(payload), payload
 
 
 def run_runs(

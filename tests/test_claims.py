@@ -116,9 +116,25 @@ def test_format_ledger_prints_each_rule_its_test_and_level(smoke: pd.DataFrame) 
 
 
 def test_the_smoke_ledger_by_seeds_is_the_ledger(smoke: pd.DataFrame, reproduced_store: str) -> None:
-    ledgers = C.ledgers_by_seeds("smoke", store=ResultStore(reproduced_store))
+    evidence = C.collect_evidence("smoke", store=ResultStore(reproduced_store))
+    ledgers = C.ledgers_by_seeds(evidence)
     assert list(ledgers) == [2]  # two seeds: nothing smaller to compare with
     assert list(ledgers[2]["verdict"]) == list(smoke["verdict"])
+    assert list(C.ledgers_by_seeds(evidence, counts=(1,))) == [2]  # one seed is no ledger to compare
+
+
+def test_evidence_on_fewer_seeds_is_what_collecting_them_gives(reproduced_store: str) -> None:
+    store = ResultStore(reproduced_store)
+    evidence = C.collect_evidence("smoke", store=store)
+    first = evidence.seeds[:1]
+    restricted, collected = evidence.restricted(first), C.collect_evidence("smoke", first, store=store)
+    assert restricted.seeds == collected.seeds == first
+    for name, table in collected.tables.items():
+        pd.testing.assert_frame_equal(restricted.tables[name], table)
+    assert restricted.searches == collected.searches and restricted.extras == collected.extras
+    pd.testing.assert_frame_equal(C.evaluate(restricted), C.evaluate(collected))
+    with pytest.raises(ValueError, match="not a non-empty subset"):
+        evidence.restricted((12345,))
 
 
 # --------------------------------------------------------------------------- the post as data

@@ -11,8 +11,9 @@ import pytest
 from scipy import stats
 
 from penguins.experiments import EXPERIMENTS
+from penguins.runner import payload
 from penguins.store import ResultStore
-from penguins.sweep import run_experiment, summarise
+from penguins.sweep import experiment_scores, run_experiment, summarise
 
 from conftest import ROOT
 
@@ -31,6 +32,20 @@ def test_smoke_preset_of_every_section(name, shared_store):
     assert table["test_accuracy"].between(0, 1).all()
     summary = result.summary()
     assert list(summary[EXPERIMENTS[name].parameter]) == result.values and (summary["n_seeds"] == 2).all()
+
+
+def test_a_sweeps_scores_are_one_entry_read_without_its_runs(tmp_path):
+    store = ResultStore(tmp_path / "store")
+    result = run_experiment("width", preset="smoke", seeds=[3, 4], store=store)
+    spec = EXPERIMENTS["width"].points("smoke")[0].spec
+    for run in result.records[0]:  # the first point's runs are gone: its scores come from the sweep's entry
+        store.path(store.key(payload(spec, run.seed, "post", run.engine))).unlink()
+    scores = experiment_scores("width", preset="smoke", seeds=[3, 4], store=ResultStore(store.root, read_only=True))
+    assert scores.values == result.values and scores.seeds == result.seeds
+    pd.testing.assert_frame_equal(scores.table(), result.table())
+    pd.testing.assert_frame_equal(scores.summary("test_loss"), result.summary("test_loss"))
+    other_seeds = experiment_scores("width", preset="smoke", seeds=[4], store=store)  # no entry yet: the sweep runs
+    pd.testing.assert_frame_equal(other_seeds.table(), result.restricted([4]).table())
 
 
 def test_full_presets_are_the_posts_ranges():
@@ -117,7 +132,8 @@ def test_concurrent_engine_sweeps_train_each_key_once(tmp_path):
     trained = [int(stdout.splitlines()[-1].split(": ")[1].split()[0]) for stdout, _ in outputs]
     assert sum(trained) == 4, trained
     assert len({stdout.rsplit("\n", 2)[0] for stdout, _ in outputs}) == 1  # the tables
-    assert len(list(tmp_path.glob("*/*.json"))) == 4 and not list(tmp_path.glob("*/*.lock"))
+    # the four runs and the sweep's scores (penguins.sweep.experiment_scores)
+    assert len(list(tmp_path.glob("*/*.json"))) == 4 + 1 and not list(tmp_path.glob("*/*.lock"))
 
 
 def test_the_engine_and_keras_compute_the_same_sweep_and_are_stored_apart(tmp_path):

@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import combinations
 from typing import Any
 
@@ -85,11 +86,19 @@ def check(*ids: str, needs: Sequence[str] = (), methods: Sequence[str] = (), obs
     return register
 
 
-def examples(evidence: Evidence, part: str) -> int:
-    """How many penguins an accuracy of ``part`` ("train" or "test") counts over."""
+@cache
+def seed_split(variant: str, seed: int) -> Any:
+    """The ``variant`` split of ``seed``, made once per process: checks read the shapes of every
+    seed's split, in every ledger a page judges (making one takes tens of milliseconds).
+    """
     from penguins.preprocessing import preprocess
 
-    split = preprocess(evidence.variant, evidence.seeds[0])
+    return preprocess(variant, seed)
+
+
+def examples(evidence: Evidence, part: str) -> int:
+    """How many penguins an accuracy of ``part`` ("train" or "test") counts over."""
+    split = seed_split(evidence.variant, evidence.seeds[0])
     return len(split.y_train if part == "train" else split.y_test)
 
 
@@ -129,12 +138,10 @@ def _data_shape(evidence: Evidence) -> Verdict:
 
 def _split_shape(part: str) -> Callable[[Evidence], Verdict]:
     def check_split(evidence: Evidence) -> Verdict:
-        from penguins.preprocessing import preprocess
-
         stated_x, (stated_rows, _) = statement(f"split-{part}-shape").value
         observed = []
         for seed in evidence.seeds:
-            split = preprocess(evidence.variant, seed)
+            split = seed_split(evidence.variant, seed)
             x, y = (split.x_train, split.y_train) if part == "train" else (split.x_test, split.y_test)
             observed.append((tuple(x.shape), len(y)))
         verdict = rules.exact(observed, (stated_x, stated_rows), f"x_{part}'s shape and y_{part}'s rows", equal)
@@ -155,9 +162,7 @@ def _input_features(evidence: Evidence) -> Verdict:
     input features; the post's own {POST} parameters of a softmax layer on f inputs, (f + 1) x 3,
     tell how many it really had.
     """
-    from penguins.preprocessing import preprocess
-
-    split = preprocess(evidence.variant, evidence.seeds[0])
+    split = seed_split(evidence.variant, evidence.seeds[0])
     verdict = rules.exact([split.n_features], statement("input-features").value, "the number of input columns", equal)
     implied = POST_SOFTMAX_PARAMS / 3 - 1
     return Verdict(
@@ -209,14 +214,11 @@ def _tuner_units(evidence: Evidence) -> Verdict:
     """Measured: the unit counts Keras Tuner's ``hp.Int('units', min, max, step)`` of the post's
     search space can give (Keras Tuner's own enumeration) include the post's.
     """
-    import keras_tuner
-
+    from penguins.extras import tuner_unit_values
     from penguins.search import search_spec
 
     low, high, step = search_spec("hyperband", "full").units
-    space = keras_tuner.HyperParameters()
-    space.Int("units", min_value=low, max_value=high, step=step)
-    reachable = [int(value) for value in space.space[0].values]
+    reachable, _ = tuner_unit_values(evidence.store)
     stated = statement("tuner-summary-units").value
     ours = f"{reachable[0]}, {reachable[1]}, ..., {reachable[-1]}"
     test = "measurement, Keras Tuner's values of hp.Int"

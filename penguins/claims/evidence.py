@@ -52,6 +52,27 @@ class Evidence:
         tables = {name: sweep.table().rename(columns={sweep.experiment.parameter: "value"}) for name, sweep in sweeps.items()}
         return cls(preset, variant, tuple(seeds), tables, dict(sweeps), **rest)
 
+    def restricted(self, seeds: Sequence[int]) -> Evidence:
+        """The evidence of those of this evidence's seeds that are in ``seeds``, in its order.
+
+        What :func:`collect_evidence` would gather for them, without reading the store again; its
+        claims are judged afresh.
+        """
+        wanted = set(seeds)
+        if not wanted or not wanted <= set(self.seeds):
+            raise ValueError(f"seeds {list(seeds)} are not a non-empty subset of the evidence's {list(self.seeds)}")
+        kept = tuple(seed for seed in self.seeds if seed in wanted)
+        tables = {name: table[table["seed"].isin(wanted)].reset_index(drop=True) for name, table in self.tables.items()}
+        sweeps = {name: sweep.restricted(kept) for name, sweep in self.sweeps.items()}
+        searches = {method: [record for record in records if record.seed in wanted] for method, records in self.searches.items()}
+        extras = {
+            name: [record for record in measured if record.seed in wanted] if name in PER_SEED_EXTRAS else measured
+            for name, measured in self.extras.items()
+        }
+        return Evidence(
+            self.preset, self.variant, kept, tables, sweeps, searches, self.search_note, extras, self.store
+        )
+
     def table(self, experiment: str) -> pd.DataFrame:
         """The long table (value, seed, scores) of ``experiment``; not checkable if it was not run."""
         if experiment not in self.tables:
@@ -78,6 +99,11 @@ class Evidence:
 
     def records(self, experiment: str, value: Any) -> list[Any]:
         """The run records of one value of ``experiment``, one per seed."""
+        if experiment not in self.sweeps and experiment in self.tables and self.store is not None:
+            # read on first use: most checks need only the scores, which the tables hold
+            from penguins.sweep import run_experiment
+
+            self.sweeps[experiment] = run_experiment(experiment, self.preset, self.seeds, self.variant, store=self.store)
         if experiment not in self.sweeps:
             raise NotCheckable(f"experiment {experiment!r} was not run")
         sweep = self.sweeps[experiment]
@@ -127,16 +153,18 @@ def collect_evidence(
     unless ``extras`` is False.
     """
     from penguins.store import ResultStore
-    from penguins.sweep import run_experiment
+    from penguins.sweep import experiment_scores
 
     check_preset(preset)
     seeds = tuple(default_seeds(preset) if seeds is None else seeds)
     if not seeds:
         raise ValueError("the ledger needs at least one seed")
     store = store if isinstance(store, ResultStore) else ResultStore(store)
-    sweeps = {name: run_experiment(name, preset, seeds, variant, jobs=jobs, store=store) for name in experiments}
+    # the scores of every run (one store entry a sweep); a check that needs the records reads them
+    scores = {name: experiment_scores(name, preset, seeds, variant, store, jobs=jobs) for name in experiments}
+    tables = {name: score.table().rename(columns={score.experiment.parameter: "value"}) for name, score in scores.items()}
     records, note = _run_searches(list(methods), preset, seeds, variant, store, jobs, searches)
-    evidence = Evidence.from_sweeps(preset, variant, seeds, sweeps, searches=records, search_note=note, store=store)
+    evidence = Evidence(preset, variant, seeds, tables, searches=records, search_note=note, store=store)
     if extras and variant == "post":
         for name in EXTRAS:
             evidence.extra(name)

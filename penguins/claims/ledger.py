@@ -21,7 +21,6 @@ from penguins.claims.evidence import Evidence
 from penguins.claims.evidence import collect_evidence as gather
 from penguins.claims.post import Statement, statements
 from penguins.claims.rules import NOISE, NOT_CHECKABLE, VERDICTS, Verdict, fmt
-from penguins.presets import default_seeds
 
 COLUMNS = ("id", "section", "kind", "statement_ko", "statement_en", "post", "ours", "verdict", "reason", "rule", "test", "level")
 
@@ -194,18 +193,16 @@ def ledger(
 SEED_COUNTS = (10, 20, 30)  # the seed counts the ledger is compared at (those a preset has)
 
 
-def ledgers_by_seeds(
-    preset: str = "full", counts: Sequence[int] = SEED_COUNTS, variant: str = "post", store: Any = None
-) -> dict[int, pd.DataFrame]:
-    """The ledger of ``preset`` at each seed count of ``counts``, and on all its seeds.
+def ledgers_by_seeds(evidence: Evidence, counts: Sequence[int] = SEED_COUNTS) -> dict[int, pd.DataFrame]:
+    """The ledger on the first ``n`` seeds of ``evidence``, for each ``n`` of ``counts`` below its
+    number of seeds, and on all of them: whether a verdict depends on how many seeds we ran.
 
-    Each reads the first ``n`` seeds, for each ``n`` of ``counts`` below the preset's number of
-    seeds: whether a verdict depends on how many seeds we ran. The smaller ledgers read subsets of
-    the same records, so nothing is trained for them.
+    The smaller ledgers judge subsets of the same records (:meth:`Evidence.restricted`), so nothing
+    is trained or read again.
     """
-    seeds = default_seeds(preset)
-    wanted = sorted({n for n in counts if 2 <= n < len(seeds)} | {len(seeds)})
-    return {n: evaluate(collect_evidence(preset, seeds[:n], variant, store)) for n in wanted}
+    seeds = evidence.seeds
+    wanted = sorted({n for n in counts if 2 <= n < len(seeds)})
+    return {**{n: evaluate(evidence.restricted(seeds[:n])) for n in wanted}, len(seeds): evaluate(evidence)}
 
 
 CHANGES = ("decided", "undecided", "reversed", "checkable", "uncheckable")

@@ -25,7 +25,7 @@ from penguins.pages import Facts, Page
 from penguins.pages.format import fmt_int, fmt_pct, fmt_seeds
 from penguins.preprocessing import VARIANTS
 from penguins.store import ResultStore
-from penguins.sweep import run_experiment
+from penguins.sweep import SweepScores, experiment_scores
 from penguins.uncertainty import CONFIDENCE
 
 METRICS = ("test_accuracy", "train_accuracy", "test_loss", "train_loss")
@@ -42,7 +42,7 @@ PLOTLY_FILE = Path("package_data") / "plotly.min.js"
 def explorer_data(
     preset: str, seeds: tuple[int, ...] | None = None, store: ResultStore | None = None
 ) -> dict[str, Any]:
-    """What the explorer shows, read through the store (:func:`penguins.sweep.run_experiment`).
+    """What the explorer shows, read through the store (:func:`penguins.sweep.experiment_scores`).
 
     Returns a JSON-ready mapping: ``preset``, ``seeds``, ``variants``, ``metrics`` and
     ``experiments``, a list with, per experiment, its ``name``, swept ``parameter``, grid
@@ -53,7 +53,7 @@ def explorer_data(
     experiments = []
     found_seeds: tuple[int, ...] = ()
     for name, experiment in EXPERIMENTS.items():
-        results = {variant: run_experiment(name, preset, seeds, variant=variant, store=store) for variant in VARIANTS}
+        results = {variant: experiment_scores(name, preset, seeds, variant, store) for variant in VARIANTS}
         first = results[VARIANTS[0]]
         found_seeds = first.seeds
         experiments.append(
@@ -78,14 +78,14 @@ def explorer_data(
     }
 
 
-def _series(result: Any, metric: str) -> dict[str, list]:
+def _series(result: SweepScores, metric: str) -> dict[str, list]:
     """One metric of one sweep: the summary per point and every seed's value."""
     summary = result.summary(metric)
     return {
         "mean": [rounded(value, metric) for value in summary["mean"]],
         "low": [rounded(value, metric) for value in summary["ci_low"]],
         "high": [rounded(value, metric) for value in summary["ci_high"]],
-        "seeds": [[rounded(getattr(record, metric), metric) for record in records] for records in result.records],
+        "seeds": [[rounded(scores[metric], metric) for scores in point] for point in result.scores],
     }
 
 
