@@ -204,7 +204,8 @@ def fmt_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "not measured"
     if seconds >= 60:
-        return f"{seconds:,.1f} s ({int(seconds // 60)} min {seconds % 60:.0f} s)"
+        minutes, rest = divmod(round(seconds), 60)  # rounded first: 239.7 s is 4 min 0 s, not 3 min 60 s
+        return f"{seconds:,.1f} s ({minutes} min {rest} s)"
     return f"{seconds:.1f} s"
 
 

@@ -459,8 +459,6 @@ def plot_seed_values(
     shades an interval of the x axis (a tolerance). The intervals are clipped to ``limits``, by
     default [0, 1] for percentages: with few seeds a t-interval can leave the possible values.
     """
-    from penguins.uncertainty import mean_interval
-
     _ensure_font(language)
     legend_words = {key: words(language, "figures", name) for key, name in (("seeds", "seeds"), ("mean", "mean-interval"), ("post", "post-value"))}
     if limits is None and percent:
@@ -474,44 +472,7 @@ def plot_seed_values(
     labelled = {"seeds": False, "mean": False, "post": False}
     for position, row in zip(y, rows.itertuples(index=False)):
         values = np.asarray(row.values, dtype=float)
-        values = values[np.isfinite(values)]
-        if len(values):
-            ax.scatter(
-                values,
-                np.full(len(values), position),
-                s=16,
-                color=LINE_COLOR,
-                alpha=0.35,
-                linewidths=0,
-                zorder=2,
-                label=None if labelled["seeds"] else legend_words["seeds"],
-            )
-            labelled["seeds"] = True
-            mean, low, high = mean_interval(values, bounds=limits)
-            if len(values) > 1:
-                ax.errorbar(mean, position + 0.22, xerr=[[mean - low], [high - mean]], fmt="none", ecolor=LINE_COLOR, elinewidth=1.4, capsize=3, zorder=3)
-            ax.plot(
-                mean,
-                position + 0.22,
-                "o",
-                color=LINE_COLOR,
-                markersize=5,
-                zorder=4,
-                label=None if labelled["mean"] else legend_words["mean"],
-            )
-            labelled["mean"] = True
-        post = getattr(row, "post", float("nan"))
-        if post is not None and np.isfinite(post):
-            ax.plot(
-                post,
-                position - 0.22,
-                "D",
-                color=POST_COLOR,
-                markersize=5.5,
-                zorder=5,
-                label=None if labelled["post"] else legend_words["post"],
-            )
-            labelled["post"] = True
+        _seed_row(ax, position, values[np.isfinite(values)], getattr(row, "post", float("nan")), limits, legend_words, labelled)
     ax.set_yticks(y, rows["label"].tolist())
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.grid(axis="y", visible=False)
@@ -523,6 +484,37 @@ def plot_seed_values(
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _seed_row(
+    ax: Axes,
+    position: float,
+    values: np.ndarray,
+    post: float | None,
+    limits: tuple[float, float] | None,
+    legend_words: dict[str, str],
+    labelled: dict[str, bool],
+) -> None:
+    """One row of :func:`plot_seed_values`: the seeds' points, their mean and interval, the post's diamond.
+
+    ``labelled`` says which of the three have their legend entry already (each is labelled once).
+    """
+    from penguins.uncertainty import mean_interval
+
+    if len(values):
+        label = None if labelled["seeds"] else legend_words["seeds"]
+        ax.scatter(values, np.full(len(values), position), s=16, color=LINE_COLOR, alpha=0.35, linewidths=0, zorder=2, label=label)
+        labelled["seeds"] = True
+        mean, low, high = mean_interval(values, bounds=limits)
+        if len(values) > 1:
+            ax.errorbar(mean, position + 0.22, xerr=[[mean - low], [high - mean]], fmt="none", ecolor=LINE_COLOR, elinewidth=1.4, capsize=3, zorder=3)
+        label = None if labelled["mean"] else legend_words["mean"]
+        ax.plot(mean, position + 0.22, "o", color=LINE_COLOR, markersize=5, zorder=4, label=label)
+        labelled["mean"] = True
+    if post is not None and np.isfinite(post):
+        label = None if labelled["post"] else legend_words["post"]
+        ax.plot(post, position - 0.22, "D", color=POST_COLOR, markersize=5.5, zorder=5, label=label)
+        labelled["post"] = True
 
 
 # --- timings ---

@@ -199,7 +199,7 @@ def run_experiment(
             outcomes = _execute(calls, jobs, scheduler, name, progress, stop)
             computed += sum(not cached for _, cached in outcomes)
             for i, (record, _) in zip(by_keras, outcomes):
-                records[i] = RunRecord.from_dict(record)
+                records[i] = record
     by_point = [records[i * len(seeds) : (i + 1) * len(seeds)] for i in range(len(points))]
     result = SweepResult(
         experiment=experiment,
@@ -271,7 +271,7 @@ def run_runs(
     calls = [delayed(_run_task)(spec, check_seed(seed), variant, str(store.root)) for spec, seed in pairs]
     with stop_requested_on_sigint() as stop:
         outcomes = _execute(calls, jobs, scheduler, label, progress, stop)
-    return [RunRecord.from_dict(record) for record, _ in outcomes], sum(not cached for _, cached in outcomes)
+    return [record for record, _ in outcomes], sum(not cached for _, cached in outcomes)
 
 
 # Tasks per worker process for the engine: more than one so that the progress bar moves and a
@@ -310,7 +310,7 @@ def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop
     trained = 0
     for part, finished in zip(parts, outcomes):
         for index, record, trained_here in finished:
-            records[missing[part[index]]] = RunRecord.from_dict(record)
+            records[missing[part[index]]] = record
             trained += trained_here
     return records, trained
 
@@ -384,7 +384,7 @@ def run_search_specs(
     calls = [delayed(_search_task)(spec, seed, variant, str(store.root), engine) for spec, seed in pairs]
     with stop_requested_on_sigint() as stop:
         outcomes = _execute(calls, jobs, scheduler, label, progress, stop)
-    return [SearchRecord.from_dict(record) for record, _ in outcomes], sum(not cached for _, cached in outcomes)
+    return [record for record, _ in outcomes], sum(not cached for _, cached in outcomes)
 
 
 def _worker_memory_limit(engine: str) -> None:
@@ -419,29 +419,29 @@ def _worker_setup(engine: str) -> None:
     _leave_interrupts_to_the_sweep()
 
 
-def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[dict, bool]:
+def _run_task(spec, seed: int, variant: str, store_root: str) -> tuple[RunRecord, bool]:
     _worker_setup("keras")  # Keras models and scikit-learn's logistic regression
     record, cached = run(spec, seed=seed, variant=variant, store=ResultStore(store_root), engine=ENGINE_KERAS)
-    return record.to_dict(), cached
+    return record, cached  # the record itself: a to_dict() round trip deep-copies it (dataclasses.asdict)
 
 
-def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) -> list[tuple[int, dict, bool]]:
+def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) -> list[tuple[int, RunRecord, bool]]:
     """(index in ``specs``, record, whether trained here) of every request finished before the end or a stop.
 
     A request another process stored meanwhile is read: not trained here.
     """
     _worker_setup("jax")
     return [
-        (index, record.to_dict(), trained)
+        (index, record, trained)
         for indices, records, trained in train_into_store(specs, seeds, variant, ResultStore(store_root), stop_file)
         for index, record in zip(indices, records)
     ]
 
 
-def _search_task(spec, seed: int, variant: str, store_root: str, engine: str) -> tuple[dict, bool]:
+def _search_task(spec, seed: int, variant: str, store_root: str, engine: str) -> tuple[SearchRecord, bool]:
     _worker_setup(engine)
     record, cached = run_search(spec, seed=seed, variant=variant, store=ResultStore(store_root), engine=engine)
-    return record.to_dict(), cached
+    return record, cached
 
 
 def _execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,16 @@ def test_the_engine_benchmark_reports_how_far_the_two_paths_are_apart() -> None:
     (line,) = engine.compare(plain, ours, ["width=4", "depth=99"])
     assert "a different train or test accuracy on 1" in line and "loss 2.5e-01 (width=4)" in line
     assert "1 deeper points compared over seeds instead" in line
+
+
+def test_the_site_benchmark_writes_minutes_and_seconds_that_add_up() -> None:
+    spec = importlib.util.spec_from_file_location("site_benchmark", ROOT / "benchmarks" / "site.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    assert module.fmt_seconds(239.7) == "239.7 s (4 min 0 s)"
+    assert module.fmt_seconds(2096.6) == "2,096.6 s (34 min 57 s)"
+    assert module.fmt_seconds(59.96) == "60.0 s" and module.fmt_seconds(None) == "not measured"
