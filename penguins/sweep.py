@@ -175,11 +175,7 @@ def run_experiment(
     ``scheduler``: a Dask scheduler's address (or a :class:`Scheduler`) to run on instead of
     ``jobs`` local processes. Seeds must be whole numbers from 0 to 2**32 - 1.
     """
-    if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; choose one of {list(EXPERIMENTS)}")
-    check_engine(engine)
-    experiment = EXPERIMENTS[name]
-    seeds = _checked_seeds(default_seeds(preset) if seeds is None else seeds)
+    experiment, seeds = _experiment_request(name, preset, seeds, engine)
     store = store or ResultStore()
     points = experiment.points(preset)
     tasks = [(point.spec, seed) for point in points for seed in seeds]
@@ -211,9 +207,7 @@ def run_experiment(
         computed=computed,
     )
     if not store.read_only:
-        key, payload = _scores_key(points, seeds, variant, engine, store)
-        if store.load(key) is None:
-            store.save(key, payload, {"scores": result.scores().scores})
+        store.get_or_compute(_scores_payload(points, seeds, variant, engine), lambda: {"scores": result.scores().scores})
     return result
 
 
@@ -234,23 +228,26 @@ def experiment_scores(
     The entry's key holds every point's spec, the seeds, the preprocessing and the engine, as well
     as the code and library versions: it changes whenever one of its runs' keys would.
     """
-    if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; choose one of {list(EXPERIMENTS)}")
-    check_engine(engine)
-    experiment, store = EXPERIMENTS[name], store or ResultStore()
-    seeds = _checked_seeds(default_seeds(preset) if seeds is None else seeds)
+    experiment, seeds = _experiment_request(name, preset, seeds, engine)
+    store = store or ResultStore()
     points = experiment.points(preset)
-    key, _ = _scores_key(points, seeds, variant, engine, store)
-    stored = store.load(key)
+    stored = store.load(store.key(_scores_payload(points, seeds, variant, engine)))
     if stored is None:
         return run_experiment(name, preset, seeds, variant, jobs=jobs, store=store, engine=engine).scores()
     return SweepScores(experiment, preset, variant, seeds, [point.value for point in points], stored["scores"])
 
 
-def _scores_key(points, seeds: tuple[int, ...], variant: str, engine: str, store: ResultStore) -> tuple[str, dict]:
+def _scores_payload(points, seeds: tuple[int, ...], variant: str, engine: str) -> dict:
     specs = [point.spec.to_dict() for point in points]
-    payload = {"task": "sweep-scores", "specs": specs, "seeds": list(seeds), "variant": variant, "engine": engine, "scores": list(SCORES)}
-    return store.key(payload), payload
+    return {"task": "sweep-scores", "specs": specs, "seeds": list(seeds), "variant": variant, "engine": engine, "scores": list(SCORES)}
+
+
+def _experiment_request(name: str, preset: str, seeds, engine: str) -> tuple[Experiment, tuple[int, ...]]:
+    """Experiment ``name`` and the seeds to run it on (the preset's by default), or a one-line ValueError."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {list(EXPERIMENTS)}")
+    check_engine(engine)
+    return EXPERIMENTS[name], _checked_seeds(default_seeds(preset) if seeds is None else seeds)
 
 
 def run_runs(
