@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 # The reader's words for columns, units and species live in penguins.strings (no figure needs to be
 # drawn to name a column); they stay importable from here, where the figures use them.
@@ -35,6 +36,8 @@ SPECIES_ORDER = ("Adelie", "Chinstrap", "Gentoo")
 # The palmerpenguins figures' colours (R's darkorange, purple and cyan4), used by every figure.
 SPECIES_COLORS = {"Adelie": "#FF8C00", "Chinstrap": "#A020F0", "Gentoo": "#008B8B"}
 MEASUREMENTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
+PAIR_POINT_AREA = 14  # the pair plot's points (points²) and their opacity
+PAIR_POINT_ALPHA = 0.7
 
 _registered_fonts: set[Path] = set()
 
@@ -146,27 +149,33 @@ def bill_scatter(penguins: pd.DataFrame, language: str) -> Figure:
 
 
 def pair_plot(penguins: pd.DataFrame, language: str) -> Figure:
-    """Every pair of the four measurements, coloured by species (seaborn's ``pairplot``).
+    """Every pair of the four measurements, coloured by species: seaborn's ``pairplot``.
 
-    The post showed seaborn's introduction figure, ``sns.pairplot(penguins, hue="species")``.
+    The post showed seaborn's introduction figure, ``sns.pairplot(penguins, hue="species")``. This
+    draws the same figure on the grid ``pairplot`` builds on (``PairGrid``: densities on the
+    diagonal, scatter plots off it) with the legend made once, above the grid: ``pairplot``'s own
+    legend goes to the right of the grid, outside the width a page gives a figure, and placing it
+    draws the whole figure twice more (5.5 s instead of 2 s on this machine).
     """
     import seaborn as sns  # only the figures that are seaborn's load it
     _ensure_font(language)
     columns = {name: label(name, language) for name in ("species", *MEASUREMENTS)}
     data = _species_in(penguins, language)[list(columns)].rename(columns=columns)
     order = [species_name(species, language) for species in SPECIES_ORDER]
-    grid = sns.pairplot(
-        data,
-        hue=columns["species"],
-        hue_order=order,
-        palette=_palette(language),
-        height=COLUMN_WIDTH / len(MEASUREMENTS),
-        plot_kws={"s": 14, "alpha": 0.7},
+    palette = _palette(language)
+    size = COLUMN_WIDTH / len(MEASUREMENTS)
+    # each density on its own scale, as pairplot draws them (its diag_sharey is for histograms only)
+    grid = sns.PairGrid(data, hue=columns["species"], hue_order=order, palette=palette, height=size, diag_sharey=False)
+    grid.map_diag(sns.kdeplot, fill=True, warn_singular=False, legend=False)  # pairplot's diagonal with a hue
+    grid.map_offdiag(sns.scatterplot, s=PAIR_POINT_AREA, alpha=PAIR_POINT_ALPHA, legend=False)
+    marker_size = np.sqrt(PAIR_POINT_AREA)  # a scatter's s is an area in points², a marker's size a width
+    handles = [
+        Line2D([], [], marker="o", linestyle="", markersize=marker_size, alpha=PAIR_POINT_ALPHA, color=palette[name], label=name)
+        for name in order
+    ]
+    grid.figure.legend(
+        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(order), title=columns["species"], frameon=False
     )
-    # seaborn puts the legend to the right of the grid, outside the width the page gives a figure;
-    # above the grid it stays inside the picture in both languages.
-    sns.move_legend(grid, "lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(order), title=columns["species"], frameon=False)
-    grid.figure.set_size_inches(COLUMN_WIDTH, COLUMN_WIDTH)  # seaborn widened it for the legend at the right
     grid.figure.tight_layout()
     return grid.figure
 

@@ -14,16 +14,18 @@ rows. The methodology chapter compares the two.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
 
 from penguins.data import load_penguins
+
+if TYPE_CHECKING:
+    from sklearn.compose import ColumnTransformer
+
+# scikit-learn (2 s to import, scipy.stats with it) is imported where a split is made: every page
+# imports this module for the class names and codes, and most pages only read the store.
 
 SPECIES_CODES = {"Adelie": 0, "Gentoo": 1, "Chinstrap": 2}
 ISLAND_CODES = {"Biscoe": 0, "Dream": 1, "Torgersen": 2}
@@ -77,6 +79,8 @@ def preprocess(variant: str = "post", seed: int = 0, penguins: pd.DataFrame | No
         encoded[MEASUREMENTS] = encoded[MEASUREMENTS].fillna(encoded[MEASUREMENTS].mean())
     x = encoded[list(FEATURES)]
     y = encoded[TARGET]
+    from sklearn.model_selection import train_test_split
+
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=TEST_SIZE, random_state=seed)
     if variant == "post":
         x_train_array, x_test_array = _own_min_max(x_train), _own_min_max(x_test)
@@ -103,6 +107,11 @@ def _own_min_max(frame: pd.DataFrame) -> np.ndarray:
 
 def _leak_free_transformer() -> ColumnTransformer:
     """Impute and scale with statistics of the training rows only; column order = FEATURES."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
     return ColumnTransformer(
         [
             ("island", MinMaxScaler(), ["island"]),

@@ -13,8 +13,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix, log_loss
 
 from penguins.preprocessing import CLASS_NAMES, Split, preprocess
 from penguins.runtime import GLOBAL_SEED_LOCK, seed_everything
@@ -75,6 +73,9 @@ class RunRecord:
         """The record of ``fitted``: predictions, accuracies and the confusion matrix on ``split``."""
         train_predictions = fitted.train_probabilities.argmax(axis=1)
         test_predictions = fitted.test_probabilities.argmax(axis=1)
+        # here, not at the top: pages import this module for the record alone (scikit-learn is 2 s)
+        from sklearn.metrics import confusion_matrix
+
         matrix = confusion_matrix(split.y_test, test_predictions, labels=list(range(len(CLASS_NAMES))))
         return cls(
             spec=spec.to_dict(),
@@ -114,6 +115,9 @@ def train(spec: Spec, seed: int = 0, variant: str = "post", on_epoch_end: EpochC
 
 
 def _train_logistic(spec: LogisticSpec, split: Split, seed: int) -> Fitted:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+
     model = LogisticRegression(C=spec.C, max_iter=spec.max_iter, random_state=seed)
     model.fit(split.x_train, split.y_train)
     train_probabilities = model.predict_proba(split.x_train)

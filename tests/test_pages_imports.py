@@ -13,11 +13,16 @@ import pytest
 
 from conftest import run_python
 
-HEAVY = ("tensorflow", "keras", "jax", "seaborn", "matplotlib", "plotly")
+HEAVY = ("tensorflow", "keras", "jax", "seaborn", "matplotlib", "plotly", "sklearn")
 # Pages that draw no matplotlib figure: none of the heavy libraries.
 DRAWS_NOTHING = {"index": "IndexPage", "explorer": "ExplorerPage"}
 # Pages that draw figures but build no Keras model: no TensorFlow, Keras or JAX.
 NO_KERAS = ("baseline", "conclusion", "data", "methodology", "reproduction", "timings")
+
+
+# Every page module but those that build Keras models (Keras loads scikit-learn for its wrappers):
+# scikit-learn (2 s) loads where a split is made or candidates are drawn, not with the module.
+NO_SKLEARN = ("baseline", "conclusion", "data", "explorer", "index", "methodology", "reproduction", "timings")
 
 
 # Pages whose figures are plain matplotlib: no seaborn (its white-grid look is plotting.THEME).
@@ -52,3 +57,8 @@ def test_a_page_without_a_keras_model_loads_no_tensorflow(chapter: str) -> None:
 def test_a_page_of_matplotlib_figures_loads_no_seaborn(chapter: str) -> None:
     page = page_class(chapter)
     assert "seaborn" not in loaded_after(f"from penguins.pages.{chapter} import {page}\n{page}('ko'); {page}('en')")
+
+
+@pytest.mark.parametrize("chapter", NO_SKLEARN)
+def test_a_page_module_loads_scikit_learn_only_where_it_is_used(chapter: str) -> None:
+    assert "sklearn" not in loaded_after(f"import penguins.pages.{chapter}")

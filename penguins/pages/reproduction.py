@@ -16,7 +16,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from pandas.io.formats.style import Styler
-from sklearn.model_selection import ParameterSampler
 
 from penguins import plotting
 from penguins.catalog import NAMED_RUNS, network_spec
@@ -64,6 +63,8 @@ def draws(state: int, n_iter: int = len(POST_RANDOM_CANDIDATES)) -> list[dict[st
 
     As plain Python numbers (only sampling, no training).
     """
+    from sklearn.model_selection import ParameterSampler  # 2 s to import: only where the seed is searched
+
     space = search_spec("random", "full").param_space()
     return [plain(candidate) for candidate in ParameterSampler(space, n_iter=n_iter, random_state=state)]
 
