@@ -16,6 +16,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import venv
 from pathlib import Path
 
@@ -29,6 +31,9 @@ QUARTO_VERSION = "1.7.34"  # the version the publishing workflow renders with
 SET_UP_INPUTS = ("requirements.txt", "constraints.txt", "pyproject.toml")
 SET_UP_STAMP = VENV / ".penguins-set-up"
 NOTEBOOKS = ROOT / "report" / "_build" / "notebooks.py"  # writes each chapter's notebook per language
+# Not copied for a render (render()): the environment, outputs, stores and caches.
+NOT_RENDERED = (".git", ".venv", "_site", "_freeze", ".quarto", ".penguins-store", "build", "*.egg-info",
+                "__pycache__", ".*_cache")
 
 
 def sh(*command: str | Path, **env: str) -> None:
@@ -118,17 +123,87 @@ def site(preset: str) -> None:
                 f"The results are computed, but Quarto {QUARTO_VERSION} could not be installed ({failure}): "
                 f"install it from https://quarto.org/docs/get-started/ and run `python3 tasks.py site` again."
             )
-    env = {
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "QUARTO_PYTHON": str(PYTHON),
-        "PENGUINS_PRESET": preset,
-        # the pages only read what compute() stored: a missing result fails the render instead of training
-        "PENGUINS_STORE_READ_ONLY": "1",
-    }
-    for language in LANGUAGES:
-        sh(quarto, "render", "--profile", language, **env)
-    assemble()
+    render(quarto, preset)
     print(f"Site written to {ROOT / '_site'} (open _site/index.html).")
+
+
+def render(quarto: str, preset: str | None = None) -> None:
+    """Render both languages at once, then :func:`assemble` the site.
+
+    Each render executes its pages one kernel at a time, so two at once keep two cores busy and
+    take about half as long. Two Quarto renders of one project collide (they share ``.quarto/``,
+    the ``<chapter>.quarto_ipynb`` written beside each chapter and the ``<chapter>_files/`` its
+    figures pass through), so each language renders from its own copy of the project, and its
+    ``_site/<language>`` is moved into this one's ``_site/`` when both have finished. The pages read
+    the store of this checkout (``penguins.store.default_root()`` here, named to the kernels,
+    which start in the copies) and only read it: a missing result fails the render.
+    """
+    python = Path(os.environ.get("QUARTO_PYTHON") or (PYTHON if PYTHON.exists() else sys.executable))
+    env = {
+        **os.environ,
+        "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+        "QUARTO_PYTHON": str(python),
+        "PENGUINS_STORE": store_root(python),
+        "PENGUINS_STORE_READ_ONLY": "1",
+        **({"PENGUINS_PRESET": preset} if preset else {}),
+    }
+    with tempfile.TemporaryDirectory(prefix="penguins-render-") as scratch:
+        copies = {language: Path(scratch) / language for language in LANGUAGES}
+        for copy in copies.values():
+            shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(*NOT_RENDERED), symlinks=True)
+        commands = {language: [quarto, "render", "--profile", language] for language in LANGUAGES}
+        failed = run_together(commands, cwd=copies, env=env)
+        if failed:
+            sys.exit(f"Quarto could not render {' and '.join(failed)}: its output is above, after [{failed[0]}].")
+        for language, copy in copies.items():
+            target = ROOT / "_site" / language
+            shutil.rmtree(target, ignore_errors=True)
+            target.parent.mkdir(exist_ok=True)
+            shutil.move(copy / "_site" / language, target)
+    assemble()
+
+
+def store_root(python: Path) -> str:
+    """The results store ``penguins`` uses from this checkout (``$PENGUINS_STORE`` or the project's)."""
+    code = "from penguins.store import default_root; print(default_root().resolve())"
+    done = subprocess.run([str(python), "-c", code], cwd=ROOT, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def run_together(commands: dict[str, list[str]], cwd: dict[str, Path], env: dict[str, str]) -> list[str]:
+    """Run each named command at once, their output line by line behind ``[name]``; the names of
+    those that failed. The first failure stops the others (one broken page fails the site anyway),
+    which are not counted as failed."""
+    processes = {}
+    for name, command in commands.items():
+        print(f"+ [{name}]", " ".join(command), flush=True)
+        processes[name] = subprocess.Popen(
+            command, cwd=cwd[name], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
+    printers = [threading.Thread(target=_echo, args=(name, process)) for name, process in processes.items()]
+    for printer in printers:
+        printer.start()
+    stopped = set()
+    try:
+        while any(process.poll() is None for process in processes.values()):
+            if any(process.poll() not in (None, 0) for process in processes.values()):
+                break
+            time.sleep(0.2)
+    finally:
+        for name, process in processes.items():
+            if process.poll() is None:  # another one failed, or Ctrl-C
+                process.terminate()
+                stopped.add(name)
+            process.wait()
+        for printer in printers:
+            printer.join()
+    return [name for name, process in processes.items() if process.returncode != 0 and name not in stopped]
+
+
+def _echo(name: str, process: subprocess.Popen[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        print(f"[{name}] {line}", end="", flush=True)
 
 
 def assemble() -> None:
@@ -158,6 +233,7 @@ def main() -> None:
     site_parser = commands.add_parser("site", help="set up .venv, compute the results and render both languages")
     site_parser.add_argument("--preset", default="full", help="experiment preset: full (default) or a quicker one for previews")
     commands.add_parser("setup", help="only create .venv, or bring it up to date with the requirements")
+    commands.add_parser("render", help="render both languages at once from the computed results, then assemble")
     commands.add_parser("assemble", help="after rendering both profiles: root language chooser, landing pages, notebooks")
     # what is not ours goes to pytest (argparse's REMAINDER alone refuses a leading "-k")
     args, unknown = parser.parse_known_args()
@@ -170,6 +246,8 @@ def main() -> None:
             test([arg for arg in pytest_args if arg != "--fast"], fast=fast)
         elif args.command == "setup":
             set_up()
+        elif args.command == "render":
+            render(quarto_command() or sys.exit(f"Quarto {QUARTO_VERSION} is not on the PATH: https://quarto.org/docs/get-started/"))
         elif args.command == "assemble":
             assemble()
         else:

@@ -170,3 +170,98 @@ def test_lint_and_types_run_before_the_tests_and_the_gate_only_after_the_whole_s
     assert commands[0][3:] == ["check", "."]
     pytest_command = commands[2]
     assert (["-m", "not slow"] == pytest_command[5:7]) is fast
+
+
+# Quarto cannot be installed on the machines this suite runs on, so the render tests give tasks.py a
+# stand-in with Quarto's habits that matter here: it renders the project in its working folder,
+# writes a scratch file beside a chapter while it runs (as Quarto writes <chapter>.quarto_ipynb) and
+# fails if another render holds it, and writes _site/<profile>/. The real renders are the review's.
+STAND_IN_QUARTO = '''\
+import json, os, sys, time
+from pathlib import Path
+profile = sys.argv[sys.argv.index("--profile") + 1]
+here = Path.cwd()
+log = Path(os.environ["STAND_IN_LOG"])
+with log.open("a") as file:
+    file.write(json.dumps({"profile": profile, "event": "start", "at": time.time(), "cwd": str(here),
+                           "store": os.environ.get("PENGUINS_STORE"),
+                           "read_only": os.environ.get("PENGUINS_STORE_READ_ONLY")}) + "\\n")
+if profile == os.environ.get("STAND_IN_FAILS"):
+    print("ERROR: a page failed")
+    sys.exit(3)
+scratch = here / "report" / "index.quarto_ipynb"
+if scratch.exists():
+    sys.exit("another render is writing " + str(scratch))
+scratch.write_text(profile)
+time.sleep(float(os.environ.get("STAND_IN_SECONDS", "1")))
+scratch.unlink()
+(here / "_site" / profile / "report").mkdir(parents=True)
+(here / "_site" / profile / "report" / "index.html").write_text(profile)
+with log.open("a") as file:
+    file.write(json.dumps({"profile": profile, "event": "end", "at": time.time()}) + "\\n")
+'''
+
+
+def render_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **stand_in: str):
+    """tasks.py pointed at a small project in ``tmp_path`` and a stand-in ``quarto``; its log."""
+    import json
+    import sys
+
+    tasks = load_tasks()
+    project = tmp_path / "project"
+    (project / "report").mkdir(parents=True)
+    shutil.copyfile(ROOT / "report" / "_root.html", project / "report" / "_root.html")
+    (project / "report" / "index.qmd").write_text("---\ntitle: x\n---\n")
+    (project / ".venv").mkdir()  # not copied for a render
+    (project / "_site" / "ko").mkdir(parents=True)
+    (project / "_site" / "ko" / "old.html").write_text("from the last render")
+    quarto = tmp_path / "quarto"
+    quarto.write_text(f"#!{sys.executable}\n{STAND_IN_QUARTO}")
+    quarto.chmod(0o755)
+    log = tmp_path / "log.jsonl"
+    for name, value in {"STAND_IN_LOG": str(log), "PENGUINS_STORE": str(tmp_path / "store"), **stand_in}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("QUARTO_PYTHON", sys.executable)
+    monkeypatch.setattr(tasks, "ROOT", project)
+    monkeypatch.setattr(tasks, "NOTEBOOKS", ROOT / "report" / "_build" / "notebooks.py")
+
+    def events() -> list[dict]:
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+    return tasks, project, str(quarto), events
+
+
+def test_render_renders_both_languages_at_once_each_in_its_own_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks, project, quarto, events = render_project(tmp_path, monkeypatch)
+    tasks.render(quarto, "smoke")
+    starts = {event["profile"]: event for event in events() if event["event"] == "start"}
+    ends = {event["profile"]: event["at"] for event in events() if event["event"] == "end"}
+    assert set(starts) == set(ends) == set(tasks.LANGUAGES)
+    assert max(event["at"] for event in starts.values()) < min(ends.values()), "the renders ran one after the other"
+    folders = {Path(event["cwd"]) for event in starts.values()}
+    assert len(folders) == 2 and project not in folders  # a copy each: a shared one would have collided
+    assert all(not (folder / ".venv").exists() for folder in folders)
+    assert {event["store"] for event in starts.values()} == {str((tmp_path / "store").resolve())}
+    assert {event["read_only"] for event in starts.values()} == {"1"}
+    for language in tasks.LANGUAGES:
+        assert (project / "_site" / language / "report" / "index.html").read_text() == language
+    assert not (project / "_site" / "ko" / "old.html").exists()  # replaced, not merged
+    assert (project / "_site" / "index.html").exists()  # then assembled
+
+
+def test_a_failing_render_stops_the_other_and_names_its_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    tasks, project, quarto, events = render_project(tmp_path, monkeypatch, STAND_IN_FAILS="en", STAND_IN_SECONDS="60")
+    started = time.perf_counter()
+    with pytest.raises(SystemExit) as failure:
+        tasks.render(quarto, "smoke")
+    assert time.perf_counter() - started < 30, "the Korean render was left running"
+    assert str(failure.value) == "Quarto could not render en: its output is above, after [en]."
+    assert "[en] ERROR: a page failed" in capsys.readouterr().out
+    assert not any(event["event"] == "end" for event in events())
+    assert (project / "_site" / "ko" / "old.html").exists()  # a failed render leaves the last site alone

@@ -152,25 +152,23 @@ def test_quarto_is_pinned_to_an_exact_version(publish: dict[str, Any]) -> None:
 
 def test_both_languages_are_rendered_with_the_python_in_use(publish: dict[str, Any]) -> None:
     build = publish["jobs"]["build"]
-    for profile in ("ko", "en"):
-        step = build["steps"][run_index(build, f"quarto render --profile {profile}")]
-        quarto_python = {**build.get("env", {}), **step.get("env", {})}.get("QUARTO_PYTHON", "")
-        assert "steps.python.outputs.python-path" in quarto_python
+    step = build["steps"][run_index(build, "python tasks.py render")]  # both languages (test_tasks.py)
+    quarto_python = {**build.get("env", {}), **step.get("env", {})}.get("QUARTO_PYTHON", "")
+    assert "steps.python.outputs.python-path" in quarto_python
     (python,) = steps_using(publish, "actions/setup-python")
     assert python["id"] == "python"
 
 
 def test_pages_are_rendered_read_only(publish: dict[str, Any]) -> None:
     build = publish["jobs"]["build"]
-    for profile in ("ko", "en"):
-        step = build["steps"][run_index(build, f"quarto render --profile {profile}")]
-        assert {**build.get("env", {}), **step.get("env", {})}.get("PENGUINS_STORE_READ_ONLY") == "1"
+    step = build["steps"][run_index(build, "python tasks.py render")]
+    assert {**build.get("env", {}), **step.get("env", {})}.get("PENGUINS_STORE_READ_ONLY") == "1"
 
 
 def test_source_links_point_at_the_repository_the_workflow_runs_in(publish: dict[str, Any]) -> None:
     build = publish["jobs"]["build"]
     step = build["steps"][run_index(build, "repo-url")]
-    assert run_index(build, "repo-url") < run_index(build, "quarto render --profile ko")
+    assert run_index(build, "repo-url") < run_index(build, "python tasks.py render")
     # apply the step's sed expression to _quarto.yml as the runner would
     expression = re.search(r'sed -i "s#(.*?)#(.*?)#" _quarto\.yml', step["run"])
     assert expression, step["run"]
@@ -181,15 +179,13 @@ def test_source_links_point_at_the_repository_the_workflow_runs_in(publish: dict
     assert edited != text and yaml.safe_load(edited)["website"]["repo-url"] == url
 
 
-def test_results_are_computed_before_rendering_and_the_chooser_is_copied_last(publish: dict[str, Any]) -> None:
+def test_results_are_computed_before_rendering_and_the_site_is_uploaded_after(publish: dict[str, Any]) -> None:
     build = publish["jobs"]["build"]
     reproduce = run_index(build, "penguins reproduce --preset full")
     quarto = uses_index(build, "quarto-dev/quarto-actions/setup")
-    korean = run_index(build, "quarto render --profile ko")
-    english = run_index(build, "quarto render --profile en")
-    chooser = run_index(build, "python tasks.py assemble")
+    render = run_index(build, "python tasks.py render")  # renders, then assembles (test_tasks.py)
     upload = uses_index(build, "actions/upload-pages-artifact")
-    assert reproduce < korean and quarto < korean < english < chooser < upload
+    assert reproduce < render and quarto < render < upload
     assert build["env"]["PENGUINS_PRESET"] == "full"
 
 
