@@ -65,10 +65,7 @@ class Evidence:
         tables = {name: table[table["seed"].isin(wanted)].reset_index(drop=True) for name, table in self.tables.items()}
         sweeps = {name: sweep.restricted(kept) for name, sweep in self.sweeps.items()}
         searches = {method: [record for record in records if record.seed in wanted] for method, records in self.searches.items()}
-        extras = {
-            name: [record for record in measured if record.seed in wanted] if name in PER_SEED_EXTRAS else measured
-            for name, measured in self.extras.items()
-        }
+        extras = {name: _on_seeds(name, measured, wanted) for name, measured in self.extras.items()}
         return Evidence(
             self.preset, self.variant, kept, tables, sweeps, searches, self.search_note, extras, self.store
         )
@@ -122,10 +119,7 @@ class Evidence:
         if name not in self.extras:
             if self.variant != "post":
                 raise NotCheckable(f"{name}: {EXTRAS_ABSENT}")
-            measured = EXTRAS[name](self.preset, self.store)
-            if name in PER_SEED_EXTRAS:  # one record a seed of the preset: keep this evidence's seeds
-                measured = [record for record in measured if record.seed in self.seeds]
-            self.extras[name] = measured
+            self.extras[name] = _on_seeds(name, EXTRAS[name](self.preset, self.store), set(self.seeds))
         return self.extras[name]
 
     def missing(self, experiment: str, needs: str, missing: str) -> NotCheckable:
@@ -133,6 +127,11 @@ class Evidence:
         return NotCheckable(
             f"needs {needs}; preset {self.preset} has {experiment} values {fmt(self.values(experiment))} (missing: {missing})"
         )
+
+
+def _on_seeds(name: str, measured: Any, seeds: set[int]) -> Any:
+    """Extra ``name``'s records of ``seeds`` if it has one a seed (``PER_SEED_EXTRAS``), else all of it."""
+    return [record for record in measured if record.seed in seeds] if name in PER_SEED_EXTRAS else measured
 
 
 def collect_evidence(
