@@ -20,6 +20,7 @@ from penguins.claims import rules
 from penguins.claims.evidence import Evidence
 from penguins.claims.post import statement
 from penguins.claims.rules import NotCheckable, Verdict
+from penguins.preprocessing import Split, preprocess
 
 BIG_GAIN = 0.02  # "큰 향상 / 큰 차이": two points of accuracy (1.4 of the 69 test penguins)
 JUMP = 0.05  # "급 상승": a gain of at least five points
@@ -82,12 +83,11 @@ def check(*ids: str, needs: Sequence[str] = (), methods: Sequence[str] = (), obs
 
 
 @cache
-def seed_split(variant: str, seed: int) -> Any:
+def seed_split(variant: str, seed: int) -> Split:
     """The ``variant`` split of ``seed``, made once per process: checks read the shapes of every
-    seed's split, in every ledger a page judges (making one takes tens of milliseconds).
+    seed's split, in every ledger a page judges (making one takes tens of milliseconds). Every
+    caller gets the same arrays: the checks read them and change nothing.
     """
-    from penguins.preprocessing import preprocess
-
     return preprocess(variant, seed)
 
 
