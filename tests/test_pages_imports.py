@@ -13,7 +13,7 @@ import pytest
 
 from conftest import run_python
 
-HEAVY = ("tensorflow", "keras", "jax", "seaborn", "matplotlib", "plotly", "sklearn")
+HEAVY = ("tensorflow", "keras", "jax", "seaborn", "matplotlib", "plotly", "sklearn", "scipy.stats")
 # Pages that draw no matplotlib figure: none of the heavy libraries.
 DRAWS_NOTHING = {"index": "IndexPage", "explorer": "ExplorerPage"}
 # Pages that draw figures but build no Keras model: no TensorFlow, Keras or JAX.
