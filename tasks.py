@@ -201,8 +201,7 @@ def run_together(commands: dict[str, list[str]], cwd: dict[str, Path], env: dict
 
 
 def _echo(name: str, process: subprocess.Popen[str]) -> None:
-    assert process.stdout is not None
-    for line in process.stdout:
+    for line in process.stdout or ():
         print(f"[{name}] {line}", end="", flush=True)
 
 
@@ -247,7 +246,10 @@ def main() -> None:
         elif args.command == "setup":
             set_up()
         elif args.command == "render":
-            render(quarto_command() or sys.exit(f"Quarto {QUARTO_VERSION} is not on the PATH: https://quarto.org/docs/get-started/"))
+            quarto = quarto_command()
+            if quarto is None:
+                sys.exit(f"Quarto is not on the PATH: install {QUARTO_VERSION} from https://quarto.org/docs/get-started/")
+            render(quarto)
         elif args.command == "assemble":
             assemble()
         else:

@@ -265,3 +265,19 @@ def test_a_failing_render_stops_the_other_and_names_its_language(
     assert "[en] ERROR: a page failed" in capsys.readouterr().out
     assert not any(event["event"] == "end" for event in events())
     assert (project / "_site" / "ko" / "old.html").exists()  # a failed render leaves the last site alone
+
+
+def test_render_without_quarto_is_one_line() -> None:
+    no_quarto = os.pathsep.join(
+        folder for folder in os.environ["PATH"].split(os.pathsep) if not (Path(folder) / "quarto").exists()
+    )
+    done = subprocess.run(
+        [shutil.which("python3") or "python3", "tasks.py", "render"],
+        cwd=ROOT,
+        env={**os.environ, "PATH": no_quarto},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == "Quarto is not on the PATH: install 1.7.34 from https://quarto.org/docs/get-started/\n"
