@@ -416,12 +416,13 @@ def _check(args: argparse.Namespace) -> int:
     )
 
     path = reference_path(args.preset, args.reference)
-    reference = None if args.update else load_reference(path)
-    current = compute_reference(args.preset, seeds=reference["seeds"] if reference else None, store=_open_store(args), jobs=args.jobs)
     if args.update:
+        current = compute_reference(args.preset, store=_open_store(args), jobs=args.jobs)
         save_reference(current, path)
         print(f"wrote {path} ({len(current['summaries'])} summaries, {len(current['exact'])} exact values)")
         return 0
+    reference = load_reference(path)
+    current = compute_reference(args.preset, seeds=reference["seeds"], store=_open_store(args), jobs=args.jobs)
     movements = compare(reference, current)
     print(format_movements(movements, show_all=args.all))
     moved = sum(movement.moved for movement in movements)

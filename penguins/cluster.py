@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 
@@ -74,7 +74,7 @@ def scheduler_of(scheduler: str | Scheduler | None) -> Scheduler | None:
     return Scheduler(scheduler) if isinstance(scheduler, str) else scheduler
 
 
-def on_dask(calls: list, cluster: Scheduler) -> Iterator:
+def on_dask(calls: list, cluster: Scheduler) -> Generator:
     """Submit every call to the cluster and yield the results in order.
 
     Each runs on a worker, however few threads the cluster has; the workers import penguins from

@@ -13,11 +13,13 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from cycler import cycler
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -47,7 +49,7 @@ _registered_fonts: set[Path] = set()
 # ``image.cmap`` to its own "rocket", which only exists once seaborn is imported; no figure here
 # uses the default colour map. tests/test_plotting.py checks these against seaborn's own.
 DEEP = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd")
-THEME: dict[str, object] = {
+THEME: dict[str, Any] = {
     "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True, "axes.labelcolor": ".15",
     "axes.labelsize": 12.0, "axes.linewidth": 1.25, "axes.titlesize": 12.0,
     "font.family": ["sans-serif"], "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
@@ -88,8 +90,8 @@ def use_korean_font() -> str:
 def set_style(language: str) -> None:
     """The chapters' look: seaborn's white grid, with a Korean font on Korean pages."""
     check_language(language)
-    mpl.rcParams.update(THEME)
-    mpl.rcParams["axes.prop_cycle"] = mpl.cycler(color=DEEP)
+    mpl.style.use(THEME)  # a dict of rcParams is a style
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=DEEP)
     if language == "ko":
         use_korean_font()  # after the theme, which resets the font settings
 
@@ -193,7 +195,10 @@ CURVE_COLORS = ("#1f4e79", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e"
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
-        return ax.figure, ax
+        fig = ax.get_figure(root=True)
+        if fig is None:
+            raise ValueError("the axes to draw on belong to no figure")
+        return fig, ax
     fig, ax = plt.subplots(figsize=figsize)
     return fig, ax
 
@@ -363,8 +368,8 @@ def plot_learning_rate(
     curves = dict(learning_rates) if isinstance(learning_rates, Mapping) else {None: learning_rates}
     fig, ax = _axes(ax, (7, 3.5))
     start = 1 if x_label == "epoch" else 0
-    for (name, rates), color in zip(curves.items(), CURVE_COLORS):
-        rates = np.asarray(rates, dtype=float)
+    for (name, values), color in zip(curves.items(), CURVE_COLORS):
+        rates = np.asarray(values, dtype=float)
         steps = np.arange(start, start + len(rates))
         ax.plot(steps, rates, color=color, marker="o" if len(rates) <= 40 else None, markersize=3, linewidth=1.6, label=name, drawstyle="default")
     ax.set_xlabel(term(x_label, language))
@@ -396,8 +401,8 @@ def plot_schedules_by_step(
     fig, ax = _axes(ax, (7, 3.8))
     ax.axvspan(0, trained_steps, color="#888888", alpha=0.15, linewidth=0, label=trained_label)
     longest = 0
-    for (name, rates), color in zip(curves.items(), CURVE_COLORS):
-        rates = np.asarray(rates, dtype=float)
+    for (name, values), color in zip(curves.items(), CURVE_COLORS):
+        rates = np.asarray(values, dtype=float)
         longest = max(longest, len(rates))
         ax.plot(np.arange(len(rates)), rates, color=color, linewidth=1.6, label=name)
     ax.set_xlim(0, longest - 1)

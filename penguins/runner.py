@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from penguins.presets import check_seed
-from penguins.spec import DEFAULT_ENGINE, ENGINE_JAX, ENGINE_KERAS, ENGINES, Spec
+from penguins.spec import DEFAULT_ENGINE, ENGINE_JAX, ENGINE_KERAS, ENGINES, NetworkSpec, Spec
 from penguins.store import KeyLock, ResultStore
 from penguins.training import EpochCallback, RunRecord, train
 
@@ -104,12 +104,15 @@ def train_into_store(
     """
     from penguins import engine
 
+    networks = [spec for spec in specs if isinstance(spec, NetworkSpec)]
+    if len(networks) != len(specs):
+        raise TypeError("the engine trains networks only; logistic regression is scikit-learn's")
     payloads = [payload(spec, seed, variant, ENGINE_JAX) for spec, seed in zip(specs, seeds, strict=True)]
     keys = [store.key(entry) for entry in payloads]
     waiting = list(range(len(specs)))
     while waiting:
         busy: list[int] = []
-        for call in engine.call_groups([specs[i] for i in waiting], [seeds[i] for i in waiting]):
+        for call in engine.call_groups([networks[i] for i in waiting], [seeds[i] for i in waiting]):
             if _stop_requested(stop_file):
                 return
             requests = [waiting[j] for j in call]

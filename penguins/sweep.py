@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -196,7 +196,8 @@ def run_experiment(
             computed += sum(not cached for _, cached in outcomes)
             for i, (record, _) in zip(by_keras, outcomes):
                 records[i] = record
-    by_point = [records[i * len(seeds) : (i + 1) * len(seeds)] for i in range(len(points))]
+    finished = all_finished(records)
+    by_point = [finished[i * len(seeds) : (i + 1) * len(seeds)] for i in range(len(points))]
     result = SweepResult(
         experiment=experiment,
         preset=preset,
@@ -251,7 +252,7 @@ def _experiment_request(name: str, preset: str, seeds, engine: str) -> tuple[Exp
 
 
 def run_runs(
-    pairs: list[tuple[Spec, int]],
+    pairs: Sequence[tuple[Spec, int]],
     variant: str = "post",
     jobs: int = 1,
     scheduler: str | Scheduler | None = None,
@@ -285,7 +286,7 @@ def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop
     records = stored_engine_records([spec for spec, _ in tasks], [seed for _, seed in tasks], variant, store)
     missing = [i for i, record in enumerate(records) if record is None]
     if not missing:
-        return records, 0
+        return all_finished(records), 0
     store.require_writable(f"{label}: {len(missing)} of {len(tasks)} engine runs")
     from penguins.engine import split_work
 
@@ -309,7 +310,15 @@ def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop
         for index, record, trained_here in finished:
             records[missing[part[index]]] = record
             trained += trained_here
-    return records, trained
+    return all_finished(records), trained
+
+
+def all_finished(records: Sequence[RunRecord | None]) -> list[RunRecord]:
+    """``records`` once every slot holds one; a slot still empty is a bug of the sweep, said so."""
+    finished = [record for record in records if record is not None]
+    if len(finished) != len(records):
+        raise RuntimeError(f"{len(records) - len(finished)} of {len(records)} runs have no record")
+    return finished
 
 
 @dataclass
@@ -471,7 +480,7 @@ def _execute(
             outcomes.close()
 
 
-def _on_loky(calls: list, jobs: int) -> Iterator:
+def _on_loky(calls: list, jobs: int) -> Generator:
     with parallel_config(backend="loky", n_jobs=jobs):
         yield from Parallel(return_as="generator")(calls)
 

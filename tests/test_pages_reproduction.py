@@ -9,6 +9,7 @@ the ledger use the session's smoke store (``reproduced_store``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from types import SimpleNamespace
 
@@ -193,7 +194,7 @@ def test_both_ledger_tables_keep_their_own_colours(language: str) -> None:
 
 
 def search(fits, epochs_searched=(3, 4), early=0, lr=0.001, fit_epochs=2):
-    spec = SimpleNamespace(lr=lr, fit_epochs=fit_epochs)
+    spec = dataclasses.replace(search_spec("random", "smoke"), lr=lr, fit_epochs=fit_epochs)
     rows = [{"params": {"epochs": epochs}} for epochs in epochs_searched]
     return SimpleNamespace(fits=fits, rows=rows, search_spec=spec, early_stopping_fits=early, method="random")
 

@@ -247,13 +247,15 @@ def test_engine_tasks_lift_lokys_worker_memory_limit_and_keras_tasks_restore_it(
     Keras task in the same worker gets loky's limit back, since TensorFlow's growth is a leak."""
     from joblib.externals.loky import process_executor
 
-    from penguins.sweep import _worker_memory_limit
+    from penguins.sweep import _LOKY_MEMORY_LEAK_SIZE, _worker_memory_limit
 
-    loky_limit = process_executor._MAX_MEMORY_LEAK_SIZE
+    # loky's own limit, as the sweep read it on import: a test before this one may have run an
+    # engine task in this process (one job), which leaves the limit lifted here
+    loky_limit, before = _LOKY_MEMORY_LEAK_SIZE, process_executor._MAX_MEMORY_LEAK_SIZE
     try:
         _worker_memory_limit("jax")
         assert process_executor._MAX_MEMORY_LEAK_SIZE > 1000 * loky_limit
         _worker_memory_limit("keras")
         assert process_executor._MAX_MEMORY_LEAK_SIZE == loky_limit
     finally:
-        process_executor._MAX_MEMORY_LEAK_SIZE = loky_limit
+        process_executor._MAX_MEMORY_LEAK_SIZE = before

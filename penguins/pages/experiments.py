@@ -43,6 +43,7 @@ from penguins.pages.ledger import evidence
 from penguins.preprocessing import preprocess
 from penguins.presets import default_seeds
 from penguins.reference import CHAOTIC_DEPTH
+from penguins.spec import NetworkSpec
 from penguins.sweep import SweepResult
 from penguins.uncertainty import CONFIDENCE, mean_interval
 
@@ -408,11 +409,12 @@ class ExperimentsPage(Page):
         """The post's architecture's mean test accuracy, and the best architecture tried with its mean."""
         means: dict[tuple[int, ...], list[float]] = {}
         for result in results:
-            specs = {point.value: point.spec.hidden for point in result.experiment.points(result.preset)}
+            points = result.experiment.points(result.preset)  # architectures: networks only
+            specs = {point.value: point.spec.hidden for point in points if isinstance(point.spec, NetworkSpec)}
             for value, mean in result.summary().set_index(result.experiment.parameter)["mean"].items():
                 means.setdefault(specs[value], []).append(float(mean))
         averaged = {hidden: float(np.mean(values)) for hidden, values in means.items()}
-        best = max(averaged, key=averaged.get)
+        best = max(averaged, key=lambda hidden: averaged[hidden])
         return averaged[POST_MODEL.hidden], best, averaged[best]
 
     def architecture(self, hidden: tuple[int, ...]) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from pandas.io.formats.style import Styler
@@ -45,7 +46,7 @@ from penguins.pages import Facts, Page, tables
 from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_points, fmt_seeds, with_particle
 from penguins.pages.ledger import post_accuracy
 from penguins.preprocessing import FEATURES, preprocess
-from penguins.search import SearchRecord, search_spec
+from penguins.search import GridSearchSpec, RandomSearchSpec, SearchRecord, search_spec
 from penguins.training import RunRecord
 
 SPLITS = ("train", "test")
@@ -85,6 +86,15 @@ def rounded(record: RunRecord) -> tuple[float, float]:
     return round(record.train_accuracy, 3), round(record.test_accuracy, 3)
 
 
+def scikeras_specs(records: Sequence[SearchRecord]) -> list[RandomSearchSpec | GridSearchSpec]:
+    """The specs of random or grid searches, which go through scikeras (Hyperband's does not)."""
+    specs = [record.search_spec for record in records]
+    searches = [spec for spec in specs if isinstance(spec, (RandomSearchSpec, GridSearchSpec))]
+    if len(searches) != len(specs):
+        raise ValueError("not a random or grid search: Hyperband's fits do not go through scikeras")
+    return searches
+
+
 def searched_values_never_reach(records: Sequence[SearchRecord]) -> bool:
     """Whether no value a random or grid search searched reached Keras.
 
@@ -92,7 +102,7 @@ def searched_values_never_reach(records: Sequence[SearchRecord]) -> bool:
     post's call gives, none with a searched number of epochs, and early stopping never ran.
     """
     fits = [fit for record in records for fit in record.fits]
-    specs = [record.search_spec for record in records]
+    specs = scikeras_specs(records)
     learning_rates = {round(fit["learning_rate"], 6) for fit in fits}
     epochs_run = {fit["epochs_run"] for fit in fits}
     searched_epochs = {row["params"]["epochs"] for record in records for row in record.rows}
@@ -288,7 +298,7 @@ class ReproductionPage(Page):
         )
         for ax, unit in zip(axes[:, 0], units):
             self._effects_panel(ax, rows[rows["unit"] == unit].reset_index(drop=True), unit)
-        handles = [
+        handles: list[Artist] = [
             plt.Line2D([], [], marker="o", linestyle="", color=color, label=self.verdict(verdict))
             for verdict, color in VERDICT_MARKERS.items() if verdict in set(rows["verdict"])
         ]
@@ -505,7 +515,7 @@ class ReproductionPage(Page):
         learning_rates = sorted({round(fit["learning_rate"], 6) for fit in fits})
         epochs_run = sorted({fit["epochs_run"] for fit in fits})
         searched_epochs = sorted({row["params"]["epochs"] for record in records for row in record.rows})
-        specs = [record.search_spec for record in records]
+        specs = scikeras_specs(records)
         given = (sorted({spec.lr for spec in specs}), sorted({spec.fit_epochs for spec in specs}))
         early = sum(record.early_stopping_fits or 0 for record in records)
         never = searched_values_never_reach(records)

@@ -27,7 +27,7 @@ from penguins.pages.format import fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_points,
 from penguins.pages.ledger import post_accuracies, verdict_frame
 from penguins.preprocessing import preprocess
 from penguins.schedules import step_decay
-from penguins.spec import NetworkSpec
+from penguins.spec import KERAS_DEFAULT_BATCH_SIZE, NetworkSpec
 from penguins.sweep import SweepResult
 
 SPLITS = ("train", "test")
@@ -72,7 +72,7 @@ def cosine_schedule(spec: NetworkSpec) -> keras.optimizers.schedules.CosineDecay
 
 def steps_per_epoch(spec: NetworkSpec, seed: int) -> int:
     """Optimizer steps in one epoch: the training set of ``seed``'s split in batches of the spec's size."""
-    return math.ceil(len(preprocess("post", seed=seed).y_train) / spec.batch_size)
+    return math.ceil(len(preprocess("post", seed=seed).y_train) / (spec.batch_size or KERAS_DEFAULT_BATCH_SIZE))
 
 
 def step_rates(spec: NetworkSpec, n_steps: int, per_epoch: int) -> list[float]:

@@ -25,7 +25,7 @@ from penguins.models import summary_table
 from penguins.pages import Facts, Page, tables
 from penguins.pages.format import fmt_count, fmt_int, fmt_lr, fmt_num, fmt_pct, fmt_seeds, with_particle
 from penguins.presets import search_size
-from penguins.search import METHODS, SearchRecord, effective_fit_settings, search_spec
+from penguins.search import METHODS, HyperbandSpec, SearchRecord, effective_fit_settings, search_spec
 from penguins.sweep import SearchSweep
 
 TOP_TRIALS = 10  # Hyperband trials the page lists (the full search runs about thirty)
@@ -95,7 +95,7 @@ def reachable_units() -> list[int]:
 
 
 def _same_candidate(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    return (
+    return bool(
         a["batch_size"] == b["batch_size"]
         and a["epochs"] == b["epochs"]
         and np.isclose(learning_rate_of(a), learning_rate_of(b), rtol=1e-9)
@@ -380,6 +380,8 @@ class TuningPage(Page):
         """
         record = hyperband.records[0]
         spec = record.search_spec
+        if not isinstance(spec, HyperbandSpec):
+            raise ValueError(f"hyperband_facts reads a Hyperband search, not a {type(spec).__name__}")
         n_trials = len(record.rows)
         n_top = top_count(record)
         n_seeds = len(hyperband.records)
