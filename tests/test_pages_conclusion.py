@@ -7,6 +7,7 @@ a network above, below or level with logistic regression, can be produced on pur
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import pandas as pd
@@ -28,6 +29,7 @@ from penguins.pages.conclusion import (
     parameters,
 )
 from penguins.preprocessing import CLASS_NAMES, FEATURES
+from penguins.search import search_spec
 
 LANGUAGES = ("ko", "en")
 SEEDS = tuple(range(10))  # enough seeds for a 1-point gap to be shown inside the 2-point margin
@@ -81,7 +83,7 @@ def evidence(best_gap: float) -> Evidence:
 
 
 def never_reached() -> dict:
-    spec = SimpleNamespace(lr=0.001, fit_epochs=2)
+    spec = dataclasses.replace(search_spec("random", "smoke"), lr=0.001, fit_epochs=2)
     record = SimpleNamespace(
         fits=[{"learning_rate": 0.001, "epochs_run": 2}], rows=[{"params": {"epochs": 3}}], search_spec=spec, early_stopping_fits=0
     )
