@@ -20,7 +20,8 @@ again with nothing changed (**warm**):
 Quarto's own share of a render (pandoc, the HTML, the search index) is **not measured**: Quarto
 cannot run on the machine this was written on; the render review measures the real thing.
 ``--in-place`` uses this checkout and the Python running the script instead of a clone (then the
-set-up is not timed).
+set-up is not timed, and the checkout's ``benchmarks/site.json`` is left alone unless
+``--output-dir`` names that folder: its timing chapter then reads the committed figures).
 
 Writes ``benchmarks/site.json`` (what the timing chapter reads) and its own section of
 ``benchmarks/RESULTS.md``, with the date, the commit, the machine, the preset and its seeds.
@@ -409,8 +410,9 @@ def main() -> None:
         }
         for name in args.runs:
             report["runs"][name] = build_once(build, args.preset, args.jobs, name).as_json()
-            # written after each build: the timing chapter of the next build reads it
-            write_results(report, args.output_dir, build.root / "benchmarks")
+            # written after each build: the timing chapter of the next build reads it (in a clone;
+            # in place, the checkout's own site.json is written only when it is the output)
+            write_results(report, args.output_dir, *([] if args.in_place else [build.root / "benchmarks"]))
     runs = report["runs"]
     for name, run in runs.items():
         print(f"{name} build: {fmt_seconds(run['total'])} measured (Quarto's own work not measured)")
