@@ -14,12 +14,14 @@ again with nothing changed (**warm**):
   the chapters' extra measurements, every experiment's leak-free twin;
 - **pages**: every chapter executed once per language as Quarto's Jupyter engine executes it, one
   kernel per page per language (``tests/chapter_runner.py``), against the filled store, read-only;
-  a page's time runs from starting its kernel to its last inline expression.
+  both languages at once, as ``tasks.py render`` renders them (each language's own wall time is
+  kept too); a page's time runs from starting its kernel to its last inline expression.
 
 Quarto's own share of a render (pandoc, the HTML, the search index) is **not measured**: Quarto
 cannot run on the machine this was written on; the render review measures the real thing.
 ``--in-place`` uses this checkout and the Python running the script instead of a clone (then the
-set-up is not timed).
+set-up is not timed, and the checkout's ``benchmarks/site.json`` is left alone unless
+``--output-dir`` names that folder: its timing chapter then reads the committed figures).
 
 Writes ``benchmarks/site.json`` (what the timing chapter reads) and its own section of
 ``benchmarks/RESULTS.md``, with the date, the commit, the machine, the preset and its seeds.
@@ -44,9 +46,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-LANGUAGES = ("ko", "en")  # in the order tasks.py renders them
+LANGUAGES = ("ko", "en")  # tasks.py renders them at once
 RUNS = ("cold", "warm")
-FORMAT = 1  # of site.json
+FORMAT = 2  # of site.json (2: the pages of both languages are one stage, run at once)
 SECTION_START = "<!-- benchmarks/site.py: start (written by the script, do not edit) -->"
 SECTION_END = "<!-- benchmarks/site.py: end -->"
 RESULTS_TITLE = (
@@ -75,13 +77,20 @@ class Run:
     """One build's figures: stage wall times, compute sections and page executions."""
 
     name: str
-    stages: dict[str, float | None] = field(default_factory=dict)
+    stages: dict[str, float | None] = field(default_factory=dict)  # one after the other: they add up
+    languages: dict[str, float] = field(default_factory=dict)  # each language's pages, both at once
     sections: list[dict[str, Any]] = field(default_factory=list)
     pages: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         measured = [seconds for seconds in self.stages.values() if seconds is not None]
-        return {"stages": self.stages, "sections": self.sections, "pages": self.pages, "total": round(sum(measured), 1)}
+        return {
+            "stages": self.stages,
+            "languages": self.languages,
+            "sections": self.sections,
+            "pages": self.pages,
+            "total": round(sum(measured), 1),
+        }
 
 
 # --------------------------------------------------------------------------- running the stages
@@ -105,20 +114,29 @@ def compute(build: Build, preset: str, jobs: int, run: Run) -> None:
 
 
 def execute_pages(build: Build, preset: str, run: Run) -> None:
-    """Every chapter in each language, in a worker process of the build's own Python."""
-    env = {"PENGUINS_PRESET": preset, "PENGUINS_STORE": str(build.store), "PENGUINS_STORE_READ_ONLY": "1"}
-    for language in LANGUAGES:
-        with tempfile.NamedTemporaryFile("r", suffix=".jsonl", encoding="utf-8") as pages:
-            worker = [
-                build.python,
-                build.root / "benchmarks" / "site.py",
-                "--pages-worker",
-                language,
-                "--output",
-                pages.name,
-            ]
-            run.stages[f"pages-{language}"] = timed(worker, build, **env)
-            run.pages += [json.loads(line) for line in pages.read().splitlines()]
+    """Every chapter in each language, both languages at once as ``tasks.py render`` renders them,
+    each in a worker process of the build's own Python; the stage is the wall time of both, and
+    each language's own wall time is kept beside it."""
+    env = {**build.env, "PENGUINS_PRESET": preset, "PENGUINS_STORE": str(build.store), "PENGUINS_STORE_READ_ONLY": "1"}
+    with tempfile.TemporaryDirectory(prefix="penguins-pages-") as scratch:
+        outputs = {language: Path(scratch) / f"{language}.jsonl" for language in LANGUAGES}
+        started = time.perf_counter()
+        workers = {}
+        for language, output in outputs.items():
+            script = build.root / "benchmarks" / "site.py"
+            worker = [build.python, script, "--pages-worker", language, "--output", output]
+            print("+", " ".join(map(str, worker)), flush=True)
+            workers[language] = subprocess.Popen([str(part) for part in worker], cwd=build.root, env=env)
+        while len(run.languages) < len(workers):
+            for language, worker in workers.items():
+                if language not in run.languages and worker.poll() is not None:
+                    run.languages[language] = round(time.perf_counter() - started, 2)
+            time.sleep(0.1)
+        run.stages["pages"] = max(run.languages.values())
+        for language, worker in workers.items():
+            if worker.returncode != 0:
+                raise subprocess.CalledProcessError(worker.returncode, f"the {language} pages' worker")
+            run.pages += [json.loads(line) for line in outputs[language].read_text(encoding="utf-8").splitlines()]
 
 
 def build_once(build: Build, preset: str, jobs: int, name: str) -> Run:
@@ -233,6 +251,12 @@ def results_section(report: dict[str, Any]) -> str:
     for stage in runs[names[0]]["stages"]:
         lines.append(
             f"| {stage} | " + " | ".join(fmt_seconds(runs[name]["stages"].get(stage)) for name in names) + " |"
+        )
+    for language in LANGUAGES:
+        lines.append(
+            f"| of the pages, {language} (alongside the other) | "
+            + " | ".join(fmt_seconds(runs[name]["languages"].get(language)) for name in names)
+            + " |"
         )
     lines.append("| Quarto's own work | " + " | ".join("not measured" for _ in names) + " |")
     lines.append(
@@ -386,8 +410,9 @@ def main() -> None:
         }
         for name in args.runs:
             report["runs"][name] = build_once(build, args.preset, args.jobs, name).as_json()
-            # written after each build: the timing chapter of the next build reads it
-            write_results(report, args.output_dir, build.root / "benchmarks")
+            # written after each build: the timing chapter of the next build reads it (in a clone;
+            # in place, the checkout's own site.json is written only when it is the output)
+            write_results(report, args.output_dir, *([] if args.in_place else [build.root / "benchmarks"]))
     runs = report["runs"]
     for name, run in runs.items():
         print(f"{name} build: {fmt_seconds(run['total'])} measured (Quarto's own work not measured)")

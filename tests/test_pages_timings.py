@@ -27,7 +27,7 @@ def load_benchmark():
     return module
 
 
-def run(seconds: dict[str, float], pages: dict[tuple[str, str], float]) -> dict:
+def run(seconds: dict[str, float], pages: dict[tuple[str, str], float], languages: dict[str, float]) -> dict:
     sections = [
         {"command": "reproduce", "section": "depth", "seconds": 80.0, "results": 990, "trained": 990},
         {"command": "reproduce", "section": "random-search", "seconds": 20.0, "results": 10, "trained": 10},
@@ -39,6 +39,7 @@ def run(seconds: dict[str, float], pages: dict[tuple[str, str], float]) -> dict:
     ]
     return {
         "stages": seconds,
+        "languages": languages,
         "sections": sections,
         "pages": listed,
         "total": round(sum(v for v in seconds.values() if v is not None), 1),
@@ -47,10 +48,10 @@ def run(seconds: dict[str, float], pages: dict[tuple[str, str], float]) -> dict:
 
 def report(page_seconds: float = 5.0) -> dict:
     pages = {(chapter, language): page_seconds for chapter in ("index", "networks") for language in ("ko", "en")}
-    stages = {"set-up": 60.0, "reproduce": 200.0, "variants": 100.0, "pages-ko": 10.0, "pages-en": 10.0}
-    warm = {"set-up": 0.5, "reproduce": 20.0, "variants": 10.0, "pages-ko": 10.0, "pages-en": 10.0}
+    stages = {"set-up": 60.0, "reproduce": 200.0, "variants": 100.0, "pages": 20.0}
+    warm = {"set-up": 0.5, "reproduce": 20.0, "variants": 10.0, "pages": 12.0}
     return {
-        "format": 1,
+        "format": 2,
         "command": "python benchmarks/site.py",
         "date": "2026-12-01 12:00 UTC",
         "commit": "abc1234",
@@ -61,7 +62,10 @@ def report(page_seconds: float = 5.0) -> dict:
         "clone": "from a fresh clone of the commit",
         "fresh_clone": True,
         "quarto": None,
-        "runs": {"cold": run(stages, pages), "warm": run(warm, pages)},
+        "runs": {
+            "cold": run(stages, pages, {"ko": 20.0, "en": 18.0}),
+            "warm": run(warm, pages, {"ko": 11.0, "en": 12.0}),
+        },
     }
 
 
@@ -108,7 +112,8 @@ def test_the_stage_table_shows_both_builds_and_quarto_as_not_measured(tmp_path: 
     rows = table.set_index("Stage")
     assert rows.loc["Compute: penguins reproduce", "Cold build"] == "3 min 20 s"
     assert rows.loc["Quarto's own work"].tolist() == ["not measured", "not measured"]
-    assert rows.loc["Total measured"].tolist() == ["6 min 20 s", "50.5 s"]
+    assert rows.loc["Executing the pages (both languages at once)"].tolist() == ["20.0 s", "12.0 s"]
+    assert rows.loc["Total measured"].tolist() == ["6 min 20 s", "42.5 s"]
 
 
 def test_the_section_table_names_each_section_and_what_it_trained(tmp_path: Path) -> None:
@@ -128,6 +133,8 @@ def test_the_wording_follows_the_figures(tmp_path: Path, page_seconds: float, co
     assert facts.within_target == words("en", "timings", "within", count).format(n=0, total=4, target="10.0 s")
     assert facts.cold_bulk == words("en", "timings", "bulk", "compute")  # 300 of 380 s computing
     assert facts.slowest_section == "Experiment 1: hidden layers" and facts.compute_share == "79%"
+    assert facts.warm_pages == "12.0 s" and facts.warm_pages_share == "28%"  # of 42.5 s: not ko + en
+    assert facts.side_by_side == words("en", "timings", "side-by-side").format(ko="11.0 s", en="12.0 s")
     mixed = report()
     mixed["runs"]["warm"]["pages"][0]["seconds"] = 30.0
     facts = TimingsPage("en").facts(timings_of(mixed, tmp_path))
@@ -136,8 +143,8 @@ def test_the_wording_follows_the_figures(tmp_path: Path, page_seconds: float, co
 
 def test_another_format_is_refused(tmp_path: Path) -> None:
     content = report()
-    content["format"] = 2
-    with pytest.raises(ValueError, match="format 2, this page reads format 1"):
+    content["format"] = 1  # before the two languages' pages ran at once
+    with pytest.raises(ValueError, match="format 1, this page reads format 2"):
         timings_of(content, tmp_path)
 
 
