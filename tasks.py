@@ -230,10 +230,14 @@ def main() -> None:
     test_parser.add_argument("--fast", action="store_true", help="only the tests not marked slow (the edit-test loop)")
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
     site_parser = commands.add_parser("site", help="set up .venv, compute the results and render both languages")
-    site_parser.add_argument("--preset", default="full", help="experiment preset: full (default) or a quicker one for previews")
+    site_parser.add_argument(
+        "--preset", default="full", help="experiment preset: full (default) or a quicker one for previews"
+    )
     commands.add_parser("setup", help="only create .venv, or bring it up to date with the requirements")
     commands.add_parser("render", help="render both languages at once from the computed results, then assemble")
-    commands.add_parser("assemble", help="after rendering both profiles: root language chooser, landing pages, notebooks")
+    commands.add_parser(
+        "assemble", help="after rendering both profiles: root language chooser, landing pages, notebooks"
+    )
     # what is not ours goes to pytest (argparse's REMAINDER alone refuses a leading "-k")
     args, unknown = parser.parse_known_args()
     if unknown and args.command != "test":

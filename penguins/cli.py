@@ -75,7 +75,9 @@ def _seeds(text: str) -> tuple[int, ...]:
         match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
         if match is None:
             where = repr(part.strip()) if part.strip() == text.strip() else f"{part.strip()!r} in {text!r}"
-            raise argparse.ArgumentTypeError(f"cannot read {where}: write seeds as 3, 0,2,5 or 0-9 (whole numbers from 0 to {SEED_LIMIT - 1})")
+            raise argparse.ArgumentTypeError(
+                f"cannot read {where}: write seeds as 3, 0,2,5 or 0-9 (whole numbers from 0 to {SEED_LIMIT - 1})"
+            )
         first = _seed(match[1])
         last = _seed(match[2]) if match[2] is not None else first
         if last < first:
@@ -119,14 +121,31 @@ def _add_sweep_options(parser: argparse.ArgumentParser, variant: bool = True, sc
     A command that cannot use ``--variant`` or ``--scheduler`` does not take it (argparse then
     refuses it) rather than ignore it.
     """
-    parser.add_argument("--preset", choices=PRESETS, default="full", help="grid size: full (the post's ranges), quick or smoke (default: full)")
-    parser.add_argument("--seeds", type=_seeds, help=f"seeds as 0-9 or 0,3,7, from 0 to {SEED_LIMIT - 1} (default: the preset's)")
+    parser.add_argument(
+        "--preset", choices=PRESETS, default="full",
+        help="grid size: full (the post's ranges), quick or smoke (default: full)",
+    )
+    parser.add_argument(
+        "--seeds", type=_seeds, help=f"seeds as 0-9 or 0,3,7, from 0 to {SEED_LIMIT - 1} (default: the preset's)"
+    )
     if variant:
         parser.add_argument("--variant", choices=VARIANTS, default="post", help="preprocessing (default: post)")
     parser.add_argument("--jobs", type=_positive_int, default=1, help="parallel worker processes (default 1)")
     if scheduler:
-        parser.add_argument("--scheduler", metavar="ADDRESS", type=_scheduler_address, help=f"run on a Dask distributed scheduler (e.g. tcp://host:8786); fails after {Scheduler.connect_timeout_s:g} s if it cannot be reached")
-        parser.add_argument("--worker-timeout", metavar="SECONDS", type=_positive_seconds, help=f"with --scheduler: stop with an error once the cluster has had no worker for this long (default {Scheduler.worker_timeout_s:g})")
+        parser.add_argument(
+            "--scheduler", metavar="ADDRESS", type=_scheduler_address,
+            help=(
+                "run on a Dask distributed scheduler (e.g. tcp://host:8786); "
+                f"fails after {Scheduler.connect_timeout_s:g} s if it cannot be reached"
+            ),
+        )
+        parser.add_argument(
+            "--worker-timeout", metavar="SECONDS", type=_positive_seconds,
+            help=(
+                "with --scheduler: stop with an error once the cluster has had no worker for this long "
+                f"(default {Scheduler.worker_timeout_s:g})"
+            ),
+        )
 
 
 def _run_name(text: str) -> str:
@@ -138,47 +157,100 @@ def _run_name(text: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The ``penguins`` command's parser, every subcommand with its options."""
     parser = _Parser(prog="penguins", description="Reproduce the Penguins neural-network post.")
-    parser.add_argument("--store", metavar="DIR", help="results store folder (default: $PENGUINS_STORE or ./.penguins-store)")
-    parser.add_argument("--debug", action="store_true", help=f"show the Python traceback of an error (also: ${DEBUG_VARIABLE}=1)")
+    parser.add_argument(
+        "--store", metavar="DIR", help="results store folder (default: $PENGUINS_STORE or ./.penguins-store)"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help=f"show the Python traceback of an error (also: ${DEBUG_VARIABLE}=1)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     commands.add_parser("list", help="show what can be run", description="Show the named runs.")
 
-    run = commands.add_parser("run", help="run one named run through the store", description="Train a named run (or read it from the store) and print its scores.")
+    run = commands.add_parser(
+        "run", help="run one named run through the store",
+        description="Train a named run (or read it from the store) and print its scores.",
+    )
     run.add_argument("name", type=_run_name, help="a name from `penguins list`")
-    run.add_argument("--seed", type=_seed, default=0, help=f"seed for the split, initial weights and batch order, 0 to {SEED_LIMIT - 1} (default 0)")
+    run.add_argument(
+        "--seed", type=_seed, default=0,
+        help=f"seed for the split, initial weights and batch order, 0 to {SEED_LIMIT - 1} (default 0)",
+    )
     run.add_argument("--variant", choices=VARIANTS, default="post", help="preprocessing (default: post)")
     run.add_argument("--epochs", type=_positive_int, help="override the number of epochs (networks only)")
     run.add_argument(
         "--engine", choices=ENGINES, default=DEFAULT_ENGINE,
-        help="jax: the sweep engine, where it can train the network; keras: one Keras model, epoch by epoch (default: jax)",
+        help=(
+            "jax: the sweep engine, where it can train the network; keras: one Keras model, epoch by epoch "
+            "(default: jax)"
+        ),
     )
 
-    sweep = commands.add_parser("sweep", help="run one experiment over its grid and seeds", description="Run every point of an experiment for every seed, through the store, and print its summary.")
+    sweep = commands.add_parser(
+        "sweep", help="run one experiment over its grid and seeds",
+        description="Run every point of an experiment for every seed, through the store, and print its summary.",
+    )
     sweep.add_argument("name", type=_experiment_name, help="an experiment from `penguins list`")
     _add_sweep_options(sweep)
 
-    reproduce = commands.add_parser("reproduce", help="run every section of the post", description="Run every experiment and search of the post through the store and print a summary table, then what the chapters measure beyond the post (the post's seed, logistic splits, Keras-measured searches).")
+    reproduce = commands.add_parser(
+        "reproduce", help="run every section of the post",
+        description=(
+            "Run every experiment and search of the post through the store and print a summary table, then what the "
+            "chapters measure beyond the post (the post's seed, logistic splits, Keras-measured searches)."
+        ),
+    )
     _add_sweep_options(reproduce)
     for parser_with_engine in (sweep, reproduce):
         parser_with_engine.add_argument(
             "--engine", choices=ENGINES, default=DEFAULT_ENGINE,
-            help="jax: the sweep engine trains the networks and the searches' fits, Keras the rest; keras: one Keras model per run and scikeras / Keras Tuner searches, the reference (default: jax)",
+            help=(
+                "jax: the sweep engine trains the networks and the searches' fits, Keras the rest; keras: one Keras "
+                "model per run and scikeras / Keras Tuner searches, the reference (default: jax)"
+            ),
         )
 
-    claims = commands.add_parser("claims", help="check the post's numbers and conclusions", description="Compare every number and conclusion of the post with the reproduced results (through the store) and print the ledger.")
+    claims = commands.add_parser(
+        "claims", help="check the post's numbers and conclusions",
+        description=(
+            "Compare every number and conclusion of the post with the reproduced results (through the store) "
+            "and print the ledger."
+        ),
+    )
     _add_sweep_options(claims, scheduler=False)
 
-    variants = commands.add_parser("variants", help="post vs leak-free preprocessing, per section", description="Run every experiment with both preprocessings (through the store) and print, per point, the mean test accuracy of each and the per-seed difference.")
+    variants = commands.add_parser(
+        "variants", help="post vs leak-free preprocessing, per section",
+        description=(
+            "Run every experiment with both preprocessings (through the store) and print, per point, the mean test "
+            "accuracy of each and the per-seed difference."
+        ),
+    )
     _add_sweep_options(variants, variant=False)
     for timed in (sweep, reproduce, variants):
-        timed.add_argument("--timings", metavar="FILE", help="append one JSON line per section to FILE: its name, wall time in seconds and results (benchmarks/site.py reads it)")
+        timed.add_argument(
+            "--timings", metavar="FILE",
+            help=(
+                "append one JSON line per section to FILE: its name, wall time in seconds and results "
+                "(benchmarks/site.py reads it)"
+            ),
+        )
 
-    check = commands.add_parser("check", help="the reproduce gate: compare with the committed reference", description="Recompute a preset through the store and compare it with reference/<preset>.json: exact where the value is deterministic, within a tolerance from the seed spread elsewhere. Exits 1 when anything moved.")
+    check = commands.add_parser(
+        "check", help="the reproduce gate: compare with the committed reference",
+        description=(
+            "Recompute a preset through the store and compare it with reference/<preset>.json: exact where the value "
+            "is deterministic, within a tolerance from the seed spread elsewhere. Exits 1 when anything moved."
+        ),
+    )
     check.add_argument("--preset", choices=PRESETS, default="smoke", help="which reference (default: smoke)")
     check.add_argument("--jobs", type=_positive_int, default=1, help="parallel worker processes (default 1)")
-    check.add_argument("--reference", metavar="DIR", help="folder of the reference files (default: reference/ in the project)")
-    check.add_argument("--update", action="store_true", help="write the reference from the current results instead of comparing")
+    check.add_argument(
+        "--reference", metavar="DIR", help="folder of the reference files (default: reference/ in the project)"
+    )
+    check.add_argument(
+        "--update", action="store_true", help="write the reference from the current results instead of comparing"
+    )
     check.add_argument("--all", action="store_true", help="list every compared value, not only those that moved")
     return parser
 
@@ -254,7 +326,10 @@ def describe(error: BaseException) -> str:
 
         message = f"{describe_os_error(error)}; {advice(error.errno)}"
     else:
-        message = f"{type(error).__name__}: {error} (unexpected: run again with --debug, or {DEBUG_VARIABLE}=1, for the traceback)"
+        message = (
+            f"{type(error).__name__}: {error} "
+            f"(unexpected: run again with --debug, or {DEBUG_VARIABLE}=1, for the traceback)"
+        )
     return " ".join(message.split())
 
 
@@ -351,7 +426,10 @@ class _SectionTimes:
         """The section that ends now, timed since the last :meth:`restart`; then restart."""
         seconds = time.perf_counter() - self.started
         if self.path is not None:
-            line = {"command": self.command, "section": section, "seconds": round(seconds, 3), "results": results, "trained": trained}
+            line = {
+                "command": self.command, "section": section, "seconds": round(seconds, 3), "results": results,
+                "trained": trained,
+            }
             with open(self.path, "a", encoding="utf-8") as file:
                 file.write(json.dumps(line) + "\n")
         self.restart()
@@ -361,7 +439,10 @@ def _sweep(names: list[str], methods: list[str], args: argparse.Namespace) -> in
     from penguins.sweep import run_experiment, run_search_sweep, summarise
 
     store = _open_store(args)
-    options = dict(preset=args.preset, seeds=args.seeds, variant=args.variant, jobs=args.jobs, scheduler=_scheduler(args), store=store, progress=True)
+    options = dict(
+        preset=args.preset, seeds=args.seeds, variant=args.variant, jobs=args.jobs, scheduler=_scheduler(args),
+        store=store, progress=True,
+    )
     rows = []
     computed = total = 0
     times = _SectionTimes(args)
@@ -384,7 +465,10 @@ def _sweep(names: list[str], methods: list[str], args: argparse.Namespace) -> in
     print(f"{'experiment':<{width}} {'point':<15} {'seeds':>5} {'test acc':>9} {'sd':>7}  95% interval")
     for name, point, n, mean, std, low, high in rows:
         print(f"{name:<{width}} {point:<15} {n:>5} {mean:>9.3f} {std:>7.3f}  [{low:.3f}, {high:.3f}]")
-    print(f"{total} runs ({args.preset} preset, {args.variant} preprocessing): {computed} trained now, {total - computed} from the store")
+    print(
+        f"{total} runs ({args.preset} preset, {args.variant} preprocessing): {computed} trained now, "
+        f"{total - computed} from the store"
+    )
     return 0
 
 
@@ -396,7 +480,9 @@ def _extras(args: argparse.Namespace) -> int:
 
     total = computed = 0
     times = _SectionTimes(args)
-    for part, results, trained in compute_parts(args.preset, _open_store(args), jobs=args.jobs, progress=True, scheduler=_scheduler(args)):
+    for part, results, trained in compute_parts(
+        args.preset, _open_store(args), jobs=args.jobs, progress=True, scheduler=_scheduler(args)
+    ):
         times.record(part, results, trained)
         total, computed = total + results, computed + trained
     print(f"{total} more results for the chapters (the post's seed, logistic splits, Keras-measured searches, "
@@ -438,7 +524,9 @@ def _variants(args: argparse.Namespace) -> int:
     print(f"{'experiment':<15} {'point':<15} {'post':>7} {'leak-free':>9} {'difference':>10}  95% interval")
     times = _SectionTimes(args)
     for name in EXPERIMENTS:
-        comparison = compare_variants(name, args.preset, args.seeds, store=store, jobs=args.jobs, scheduler=_scheduler(args))
+        comparison = compare_variants(
+            name, args.preset, args.seeds, store=store, jobs=args.jobs, scheduler=_scheduler(args)
+        )
         times.record(name)
         for row in comparison.itertuples(index=False):
             print(
@@ -451,7 +539,11 @@ def _variants(args: argparse.Namespace) -> int:
 def _claims(args: argparse.Namespace) -> int:
     from penguins.claims import format_ledger, ledger
 
-    print(format_ledger(ledger(preset=args.preset, seeds=args.seeds, variant=args.variant, jobs=args.jobs, store=_open_store(args))))
+    print(
+        format_ledger(
+            ledger(preset=args.preset, seeds=args.seeds, variant=args.variant, jobs=args.jobs, store=_open_store(args))
+        )
+    )
     return 0
 
 
@@ -469,7 +561,9 @@ def _run(args: argparse.Namespace) -> int:
     epochs = getattr(spec, "epochs", 0)
     store = _open_store(args)
     on_keras = not engine_trains(spec, args.engine)  # the engine trains every epoch in one call: no progress
-    bar_options = {"desc": args.name, "unit": "epoch", "file": sys.stderr, "disable": epochs == 0 or not on_keras, "leave": False}
+    bar_options = {
+        "desc": args.name, "unit": "epoch", "file": sys.stderr, "disable": epochs == 0 or not on_keras, "leave": False
+    }
     with stop_requested_on_sigint() as stop, tqdm(total=epochs, **bar_options) as bar:
 
         def after_epoch(*_) -> None:  # a first Ctrl-C stops at the end of the epoch under way
@@ -478,7 +572,9 @@ def _run(args: argparse.Namespace) -> int:
                 raise KeyboardInterrupt
 
         progress = after_epoch if on_keras else None
-        record, cached = run(spec, seed=args.seed, variant=args.variant, store=store, on_epoch_end=progress, engine=args.engine)
+        record, cached = run(
+            spec, seed=args.seed, variant=args.variant, store=store, on_epoch_end=progress, engine=args.engine
+        )
     source = "from the store" if cached else f"trained in {record.wall_time_s:.1f} s"
     print(f"{args.name} (seed {record.seed}, {record.variant} preprocessing, {source})")
     print(f"  train accuracy {record.train_accuracy:.3f}   loss {record.train_loss:.4f}")

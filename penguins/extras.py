@@ -39,8 +39,8 @@ MEASURED_METHODS = ("random", "grid")
 MEASURED_PRESET = "smoke"  # its searched epochs and batch sizes differ from what the post's call passes to fit
 # The measurements, in the order compute_parts makes them.
 PARTS = (
-    "post-seed", "logistic-splits", "keras-measured-searches", "post-candidates", "clean-early-stopping", "unseeded-runs",
-    "tuner-units",
+    "post-seed", "logistic-splits", "keras-measured-searches", "post-candidates", "clean-early-stopping",
+    "unseeded-runs", "tuner-units",
 )
 
 
@@ -64,8 +64,10 @@ def post_seed_runs(
     """
     runs = [run for run in NAMED_RUNS.values() if run.in_post]
     pairs = [(run.spec, post_seed()) for run in runs]
-    records, computed = run_runs(pairs, jobs=jobs, scheduler=scheduler, store=store, progress=progress, label="post's seed")
-    return {run.name: record for run, record in zip(runs, records)}, computed
+    records, computed = run_runs(
+        pairs, jobs=jobs, scheduler=scheduler, store=store, progress=progress, label="post's seed"
+    )
+    return {run.name: record for run, record in zip(runs, records, strict=True)}, computed
 
 
 def logistic_split_scan(
@@ -96,7 +98,11 @@ def keras_measured_searches(preset: str, store: ResultStore | None = None) -> tu
 
 
 def post_candidate_searches(
-    preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
+    preset: str,
+    store: ResultStore | None = None,
+    jobs: int = 1,
+    progress: bool = False,
+    scheduler: str | Scheduler | None = None,
 ) -> tuple[list[SearchRecord], int]:
     """The post's random search on the split and fits of each seed of ``preset``, on the engine.
 
@@ -107,11 +113,22 @@ def post_candidate_searches(
     from penguins.sweep import run_search_specs
 
     spec = replace(search_spec("random", "full"), random_state=post_seed())
-    return run_search_specs([(spec, seed) for seed in default_seeds(preset)], store=store, jobs=jobs, progress=progress, scheduler=scheduler, label="post's candidates")
+    return run_search_specs(
+        [(spec, seed) for seed in default_seeds(preset)],
+        store=store,
+        jobs=jobs,
+        progress=progress,
+        scheduler=scheduler,
+        label="post's candidates",
+    )
 
 
 def clean_early_stopping(
-    preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
+    preset: str,
+    store: ResultStore | None = None,
+    jobs: int = 1,
+    progress: bool = False,
+    scheduler: str | Scheduler | None = None,
 ) -> tuple[list[RunRecord], int]:
     """The early-stopping network validated on the last fifth of the training rows (not the test set).
 
@@ -123,7 +140,8 @@ def clean_early_stopping(
 
 UNSEEDED_RAND_SEED = 0  # the value given to random.seed before each model; any value shows the same
 # The post's own code, run twice in a fresh Python with TensorFlow's determinism off and no seed of
-# ours: get_model calls random.seed(rand_seed), then fit trains 5 epochs with Keras' defaults.
+# ours: get_model calls random.seed(rand_seed), then fit trains 5 epochs with Keras' defaults. The backslash
+# in its compile call joins two lines of this file into one line of the program.
 _UNSEEDED_PROGRAM = """
 import json, os, random
 os.environ["TF_DETERMINISTIC_OPS"] = "0"
@@ -145,7 +163,8 @@ def get_model(nodes=100, lr=0.001):
         Dense(nodes, activation="relu", kernel_initializer="he_uniform"),
         Dense(3, activation="softmax"),
     ])
-    model.compile(metrics=["accuracy"], optimizer=tf.keras.optimizers.Adam(learning_rate=lr), loss="sparse_categorical_crossentropy")
+    model.compile(metrics=["accuracy"], optimizer=tf.keras.optimizers.Adam(learning_rate=lr), \
+loss="sparse_categorical_crossentropy")
     return model
 
 def flat(model):
@@ -211,7 +230,11 @@ def _keras_tuner_int_values(low: int, high: int, step: int) -> list[int]:
 
 
 def compute_parts(
-    preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
+    preset: str,
+    store: ResultStore | None = None,
+    jobs: int = 1,
+    progress: bool = False,
+    scheduler: str | Scheduler | None = None,
 ) -> Iterator[tuple[str, int, int]]:
     """Each measurement of this module for ``preset`` in turn.
 
@@ -237,7 +260,11 @@ def compute_parts(
 
 
 def compute_all(
-    preset: str, store: ResultStore | None = None, jobs: int = 1, progress: bool = False, scheduler: str | Scheduler | None = None
+    preset: str,
+    store: ResultStore | None = None,
+    jobs: int = 1,
+    progress: bool = False,
+    scheduler: str | Scheduler | None = None,
 ) -> tuple[int, int]:
     """Every measurement of this module for ``preset``: (how many results, how many trained now)."""
     parts = list(compute_parts(preset, store, jobs, progress, scheduler))

@@ -52,11 +52,14 @@ DEEP = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8b
 THEME: dict[str, Any] = {
     "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True, "axes.labelcolor": ".15",
     "axes.labelsize": 12.0, "axes.linewidth": 1.25, "axes.titlesize": 12.0,
-    "font.family": ["sans-serif"], "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
-    "font.size": 12.0, "grid.color": ".8", "grid.linewidth": 1.0, "legend.fontsize": 11.0, "legend.title_fontsize": 12.0,
+    "font.family": ["sans-serif"],
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "font.size": 12.0, "grid.color": ".8", "grid.linewidth": 1.0,
+    "legend.fontsize": 11.0, "legend.title_fontsize": 12.0,
     "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "text.color": ".15",
-    "xtick.bottom": False, "xtick.color": ".15", "xtick.labelsize": 11.0, "xtick.major.size": 6.0, "xtick.major.width": 1.25,
-    "xtick.minor.size": 4.0, "xtick.minor.width": 1.0, "ytick.color": ".15", "ytick.labelsize": 11.0, "ytick.left": False,
+    "xtick.bottom": False, "xtick.color": ".15", "xtick.labelsize": 11.0,
+    "xtick.major.size": 6.0, "xtick.major.width": 1.25, "xtick.minor.size": 4.0, "xtick.minor.width": 1.0,
+    "ytick.color": ".15", "ytick.labelsize": 11.0, "ytick.left": False,
     "ytick.major.size": 6.0, "ytick.major.width": 1.25, "ytick.minor.size": 4.0, "ytick.minor.width": 1.0,
 }
 
@@ -172,11 +175,19 @@ def pair_plot(penguins: pd.DataFrame, language: str) -> Figure:
     grid.map_offdiag(sns.scatterplot, s=PAIR_POINT_AREA, alpha=PAIR_POINT_ALPHA, legend=False)
     marker_size = np.sqrt(PAIR_POINT_AREA)  # a scatter's s is an area in points², a marker's size a width
     handles = [
-        Line2D([], [], marker="o", linestyle="", markersize=marker_size, alpha=PAIR_POINT_ALPHA, color=palette[name], label=name)
+        Line2D(
+            [], [], marker="o", linestyle="", markersize=marker_size, alpha=PAIR_POINT_ALPHA, color=palette[name],
+            label=name,
+        )
         for name in order
     ]
     grid.figure.legend(
-        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(order), title=columns["species"], frameon=False
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=len(order),
+        title=columns["species"],
+        frameon=False,
     )
     grid.figure.tight_layout()
     return grid.figure
@@ -241,7 +252,7 @@ def plot_confusion_matrices(matrices: Mapping[str, Sequence[Sequence[int]]], lan
     """Several confusion matrices side by side, one per ``{title: matrix}``, within the page's width."""
     _ensure_font(language)
     fig, axes = plt.subplots(1, len(matrices), figsize=(COLUMN_WIDTH, 0.45 * COLUMN_WIDTH), squeeze=False)
-    for ax, (title, matrix) in zip(axes[0], matrices.items()):
+    for ax, (title, matrix) in zip(axes[0], matrices.items(), strict=True):
         plot_confusion_matrix(matrix, language, ax=ax, title=title)
     for ax in axes[0][1:]:
         ax.set_ylabel("")
@@ -284,8 +295,19 @@ def plot_sweep(
         )
     low, high = data["ci_low"].to_numpy(dtype=float), data["ci_high"].to_numpy(dtype=float)
     if np.isfinite(low).any():
-        ax.fill_between(x, low, high, color=LINE_COLOR, alpha=0.18, linewidth=0, label=term("interval", language), zorder=2)
-    ax.plot(x, data["mean"].to_numpy(dtype=float), color=LINE_COLOR, marker="o", markersize=3.5, linewidth=1.6, label=term("mean", language), zorder=3)
+        ax.fill_between(
+            x, low, high, color=LINE_COLOR, alpha=0.18, linewidth=0, label=term("interval", language), zorder=2
+        )
+    ax.plot(
+        x,
+        data["mean"].to_numpy(dtype=float),
+        color=LINE_COLOR,
+        marker="o",
+        markersize=3.5,
+        linewidth=1.6,
+        label=term("mean", language),
+        zorder=3,
+    )
     if reference is not None:
         ax.axvline(reference, color=REFERENCE_COLOR, linestyle="--", linewidth=1.2, label=reference_label, zorder=4)
     if log_x:
@@ -332,7 +354,7 @@ def plot_history(
     if not histories:
         raise ValueError("plot_history needs at least one history")
     fig, ax = _axes(ax, (7, 4))
-    for metric, color in zip(metrics, CURVE_COLORS):
+    for metric, color in zip(metrics, CURVE_COLORS, strict=False):  # a colour each, as many curves as the palette has
         curves = [history[metric] for history in histories if history.get(metric)]
         if not curves:
             raise KeyError(f"no history has the metric {metric!r}")
@@ -368,10 +390,19 @@ def plot_learning_rate(
     curves = dict(learning_rates) if isinstance(learning_rates, Mapping) else {None: learning_rates}
     fig, ax = _axes(ax, (7, 3.5))
     start = 1 if x_label == "epoch" else 0
-    for (name, values), color in zip(curves.items(), CURVE_COLORS):
+    for (name, values), color in zip(curves.items(), CURVE_COLORS, strict=False):  # as many curves as colours
         rates = np.asarray(values, dtype=float)
         steps = np.arange(start, start + len(rates))
-        ax.plot(steps, rates, color=color, marker="o" if len(rates) <= 40 else None, markersize=3, linewidth=1.6, label=name, drawstyle="default")
+        ax.plot(
+            steps,
+            rates,
+            color=color,
+            marker="o" if len(rates) <= 40 else None,
+            markersize=3,
+            linewidth=1.6,
+            label=name,
+            drawstyle="default",
+        )
     ax.set_xlabel(term(x_label, language))
     ax.set_ylabel(term("learning_rate", language))
     ax.set_ylim(bottom=0)
@@ -401,7 +432,7 @@ def plot_schedules_by_step(
     fig, ax = _axes(ax, (7, 3.8))
     ax.axvspan(0, trained_steps, color="#888888", alpha=0.15, linewidth=0, label=trained_label)
     longest = 0
-    for (name, values), color in zip(curves.items(), CURVE_COLORS):
+    for (name, values), color in zip(curves.items(), CURVE_COLORS, strict=False):  # as many curves as colours
         rates = np.asarray(values, dtype=float)
         longest = max(longest, len(rates))
         ax.plot(np.arange(len(rates)), rates, color=color, linewidth=1.6, label=name)
@@ -474,7 +505,10 @@ def plot_seed_values(
     default [0, 1] for percentages: with few seeds a t-interval can leave the possible values.
     """
     _ensure_font(language)
-    legend_words = {key: words(language, "figures", name) for key, name in (("seeds", "seeds"), ("mean", "mean-interval"), ("post", "post-value"))}
+    legend_words = {
+        key: words(language, "figures", name)
+        for key, name in (("seeds", "seeds"), ("mean", "mean-interval"), ("post", "post-value"))
+    }
     if limits is None and percent:
         limits = (0.0, 1.0)
     fig, ax = _axes(ax, (7, 0.42 * len(rows) + 1.5))
@@ -484,9 +518,12 @@ def plot_seed_values(
     if reference is not None:
         ax.axvline(reference, color="#555555", linewidth=1.0)
     labelled = {"seeds": False, "mean": False, "post": False}
-    for position, row in zip(y, rows.itertuples(index=False)):
+    for position, row in zip(y, rows.itertuples(index=False), strict=True):
         values = np.asarray(row.values, dtype=float)
-        _seed_row(ax, position, values[np.isfinite(values)], getattr(row, "post", float("nan")), limits, legend_words, labelled)
+        _seed_row(
+            ax, position, values[np.isfinite(values)], getattr(row, "post", float("nan")), limits, legend_words,
+            labelled,
+        )
     ax.set_yticks(y, rows["label"].tolist())
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.grid(axis="y", visible=False)
@@ -517,11 +554,23 @@ def _seed_row(
 
     if len(values):
         label = None if labelled["seeds"] else legend_words["seeds"]
-        ax.scatter(values, np.full(len(values), position), s=16, color=LINE_COLOR, alpha=0.35, linewidths=0, zorder=2, label=label)
+        ax.scatter(
+            values, np.full(len(values), position), s=16, color=LINE_COLOR, alpha=0.35, linewidths=0, zorder=2,
+            label=label,
+        )
         labelled["seeds"] = True
         mean, low, high = mean_interval(values, bounds=limits)
         if len(values) > 1:
-            ax.errorbar(mean, position + 0.22, xerr=[[mean - low], [high - mean]], fmt="none", ecolor=LINE_COLOR, elinewidth=1.4, capsize=3, zorder=3)
+            ax.errorbar(
+                mean,
+                position + 0.22,
+                xerr=[[mean - low], [high - mean]],
+                fmt="none",
+                ecolor=LINE_COLOR,
+                elinewidth=1.4,
+                capsize=3,
+                zorder=3,
+            )
         label = None if labelled["mean"] else legend_words["mean"]
         ax.plot(mean, position + 0.22, "o", color=LINE_COLOR, markersize=5, zorder=4, label=label)
         labelled["mean"] = True
@@ -536,7 +585,9 @@ def _seed_row(
 LANGUAGE_COLORS = ("#1f4e79", "#d95f02")  # the Korean and the English page
 
 
-def plot_page_times(seconds: pd.DataFrame, language: str, target: float | None = None, target_label: str | None = None) -> Figure:
+def plot_page_times(
+    seconds: pd.DataFrame, language: str, target: float | None = None, target_label: str | None = None
+) -> Figure:
     """Each page's execution time per language, as horizontal bars, top to bottom in row order.
 
     ``seconds`` has one row per page (its index: the page's name in the reader's words) and one
@@ -547,8 +598,12 @@ def plot_page_times(seconds: pd.DataFrame, language: str, target: float | None =
     fig, ax = _axes(None, (7, 0.42 * len(seconds) + 1.3))
     y = np.arange(len(seconds))[::-1]
     height = 0.8 / max(1, len(seconds.columns))
-    for index, (column, color) in enumerate(zip(seconds.columns, LANGUAGE_COLORS)):
-        ax.barh(y + 0.4 - height * (index + 0.5), seconds[column].to_numpy(dtype=float), height=height, color=color, label=column)
+    # one colour per language: a column beyond the two languages would not be drawn
+    for index, (column, color) in enumerate(zip(seconds.columns, LANGUAGE_COLORS, strict=False)):
+        ax.barh(
+            y + 0.4 - height * (index + 0.5), seconds[column].to_numpy(dtype=float), height=height, color=color,
+            label=column,
+        )
     if target is not None:
         ax.axvline(target, color=REFERENCE_COLOR, linestyle="--", linewidth=1.2, label=target_label)
     ax.set_yticks(y, seconds.index.tolist())

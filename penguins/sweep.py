@@ -72,7 +72,9 @@ class SweepResult:
 
     def scores(self) -> SweepScores:
         """The scores of every run (:data:`SCORES`), without the rest of the records."""
-        scores = [[{score: getattr(record, score) for score in SCORES} for record in records] for records in self.records]
+        scores = [
+            [{score: getattr(record, score) for score in SCORES} for record in records] for records in self.records
+        ]
         return SweepScores(self.experiment, self.preset, self.variant, self.seeds, self.values, scores)
 
     def table(self) -> pd.DataFrame:
@@ -125,7 +127,12 @@ def summarise(table: pd.DataFrame, by: str, score: str, order: list | None = Non
         n = len(values)
         std = values.std(ddof=1) if n > 1 else float("nan")
         mean, low, high = mean_interval(values, bounds=(0.0, 1.0) if score.endswith("accuracy") else None)
-        rows.append({by: value, "n_seeds": n, "mean": mean, "std": std, "ci_low": low, "ci_high": high, "min": values.min(), "max": values.max()})
+        rows.append(
+            {
+                by: value, "n_seeds": n, "mean": mean, "std": std, "ci_low": low, "ci_high": high,
+                "min": values.min(), "max": values.max(),
+            }
+        )
     summary = pd.DataFrame(rows)
     if order is not None:
         summary = summary.set_index(by).loc[order].reset_index()
@@ -186,15 +193,17 @@ def run_experiment(
     computed = 0
     with stop_requested_on_sigint() as stop:
         if by_engine:
-            trained, computed_now = _run_on_engine([tasks[i] for i in by_engine], variant, store, jobs, scheduler, name, progress, stop)
+            trained, computed_now = _run_on_engine(
+                [tasks[i] for i in by_engine], variant, store, jobs, scheduler, name, progress, stop
+            )
             computed += computed_now
-            for i, record in zip(by_engine, trained):
+            for i, record in zip(by_engine, trained, strict=True):
                 records[i] = record
         if by_keras:
             calls = [delayed(_run_task)(*tasks[i], variant, str(store.root)) for i in by_keras]
             outcomes = _execute(calls, jobs, scheduler, name, progress, stop)
             computed += sum(not cached for _, cached in outcomes)
-            for i, (record, _) in zip(by_keras, outcomes):
+            for i, (record, _) in zip(by_keras, outcomes, strict=True):
                 records[i] = record
     finished = all_finished(records)
     by_point = [finished[i * len(seeds) : (i + 1) * len(seeds)] for i in range(len(points))]
@@ -208,7 +217,9 @@ def run_experiment(
         computed=computed,
     )
     if not store.read_only:
-        store.get_or_compute(_scores_payload(points, seeds, variant, engine), lambda: {"scores": result.scores().scores})
+        store.get_or_compute(
+            _scores_payload(points, seeds, variant, engine), lambda: {"scores": result.scores().scores}
+        )
     return result
 
 
@@ -240,7 +251,10 @@ def experiment_scores(
 
 def _scores_payload(points, seeds: tuple[int, ...], variant: str, engine: str) -> dict:
     specs = [point.spec.to_dict() for point in points]
-    return {"task": "sweep-scores", "specs": specs, "seeds": list(seeds), "variant": variant, "engine": engine, "scores": list(SCORES)}
+    return {
+        "task": "sweep-scores", "specs": specs, "seeds": list(seeds), "variant": variant, "engine": engine,
+        "scores": list(SCORES),
+    }
 
 
 def _experiment_request(name: str, preset: str, seeds, engine: str) -> tuple[Experiment, tuple[int, ...]]:
@@ -295,18 +309,29 @@ def _run_on_engine(tasks, variant, store, jobs, scheduler, label, progress, stop
     store.create()
     stop_file = store.root / owned_name(".stop-")  # created on Ctrl-C only; the workers stop between calls
     calls = [
-        delayed(_engine_task)([specs[i] for i in part], [seeds[i] for i in part], variant, str(store.root), str(stop_file))
+        delayed(_engine_task)(
+            [specs[i] for i in part], [seeds[i] for i in part], variant, str(store.root), str(stop_file)
+        )
         for part in parts
     ]
     try:
         with stop.signalling(stop_file):
             # after a Ctrl-C every engine task ends with its call under way: wait for them, lose nothing
-            outcomes = _execute(calls, jobs, scheduler, f"{label} (jax)", progress, stop, sizes=[len(part) for part in parts], drain=True)
+            outcomes = _execute(
+                calls,
+                jobs,
+                scheduler,
+                f"{label} (jax)",
+                progress,
+                stop,
+                sizes=[len(part) for part in parts],
+                drain=True,
+            )
     finally:
         with contextlib.suppress(OSError):
             stop_file.unlink(missing_ok=True)
     trained = 0
-    for part, finished in zip(parts, outcomes):
+    for part, finished in zip(parts, outcomes, strict=True):
         for index, record, trained_here in finished:
             records[missing[part[index]]] = record
             trained += trained_here
@@ -342,7 +367,7 @@ class SearchSweep:
             [
                 {"seed": seed, **record.best_params, "best_score": record.best_score,
                  "train_accuracy": record.train_accuracy, "test_accuracy": record.test_accuracy}
-                for seed, record in zip(self.seeds, self.records)
+                for seed, record in zip(self.seeds, self.records, strict=True)
             ]
         )
 
@@ -440,7 +465,7 @@ def _engine_task(specs, seeds, variant: str, store_root: str, stop_file: str) ->
     return [
         (index, record, trained)
         for indices, records, trained in train_into_store(specs, seeds, variant, ResultStore(store_root), stop_file)
-        for index, record in zip(indices, records)
+        for index, record in zip(indices, records, strict=True)
     ]
 
 
@@ -476,7 +501,9 @@ def _execute(
         shown.close()
         with warnings.catch_warnings():
             # joblib says how many tasks it cancels; the sweep says why in one line of its own
-            warnings.filterwarnings("ignore", message=r".*You could benefit from adjusting the input task iterator", category=UserWarning)
+            warnings.filterwarnings(
+                "ignore", message=r".*You could benefit from adjusting the input task iterator", category=UserWarning
+            )
             outcomes.close()
 
 
@@ -570,7 +597,7 @@ def _with_progress(outcomes, sizes: list[int], name: str, show: bool, stop: Stop
 
     with tqdm(total=sum(sizes), desc=name, unit="run", file=sys.stderr) as bar:
         try:
-            for outcome, size in zip(outcomes, sizes):
+            for outcome, size in zip(outcomes, sizes, strict=True):
                 bar.update(size if counted is None else counted(outcome))
                 yield outcome
         except BaseException:

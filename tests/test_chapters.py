@@ -60,9 +60,12 @@ def test_runner_names_the_failing_cell_and_language(tmp_path: Path) -> None:
     chapter = tmp_path / "broken.qmd"
     chapter.write_text(
         "---\ntitle: Broken\n---\n\n```{python}\nx = 1\n```\n\n"
-        "```{python}\n#| label: fig-oops\n#| fig-cap: A figure\nimport os\nraise ValueError(os.environ['QUARTO_PROFILE'])\n```\n"
+        "```{python}\n#| label: fig-oops\n#| fig-cap: A figure\n"
+        "import os\nraise ValueError(os.environ['QUARTO_PROFILE'])\n```\n"
     )
-    with pytest.raises(ChapterError, match=r"broken\.qmd \[en\]: cell 2 \(fig-oops\), line 9 failed:(.|\n)*ValueError: en"):
+    with pytest.raises(
+        ChapterError, match=r"broken\.qmd \[en\]: cell 2 \(fig-oops\), line 9 failed:(.|\n)*ValueError: en"
+    ):
         run_chapter(chapter, "en")
 
 
@@ -74,7 +77,9 @@ def test_runner_evaluates_the_inline_expressions_of_both_languages(tmp_path: Pat
         '```{python}\nvalue = 2\n```\n\n::: {.content-visible when-profile="ko"}\n값은 `{python} value`.\n:::\n\n'
         '::: {.content-visible when-profile="en"}\nIt is `{python} missing`.\n:::\n'
     )
-    with pytest.raises(ChapterError, match=r"inline\.qmd \[ko\]:10: inline expression `\{python\} missing` failed: NameError"):
+    with pytest.raises(
+        ChapterError, match=r"inline\.qmd \[ko\]:10: inline expression `\{python\} missing` failed: NameError"
+    ):
         run_chapter(chapter, "ko")
 
 
@@ -153,7 +158,9 @@ def test_prose_sits_in_its_language_block(path: Path) -> None:
 def test_both_languages_have_the_same_sections(path: Path) -> None:
     source = chapter(path)
     levels = {language: [level for level, _ in source.headings(language)] for language in LANGUAGES}
-    assert levels["ko"] == levels["en"], f"{path.name}: section levels differ\n ko: {source.headings('ko')}\n en: {source.headings('en')}"
+    assert levels["ko"] == levels["en"], (
+        f"{path.name}: section levels differ\n ko: {source.headings('ko')}\n en: {source.headings('en')}"
+    )
     for language in LANGUAGES:
         prose = [text for _, text in source.prose(language) if text.strip()]
         assert prose, f"{path.name} has no {language} prose"
@@ -166,9 +173,17 @@ def test_echoed_cells_are_short_and_narrow(path: Path) -> None:
         lines = cell.code.strip("\n").split("\n")
         if cell.echoed and len(lines) > MAX_CELL_LINES:
             problems.append(f"{cell.describe()} shows {len(lines)} lines (at most {MAX_CELL_LINES})")
-        problems += [f"{cell.describe()}: a line of {len(line)} characters" for line in lines if cell.echoed and len(line) > MAX_CODE_WIDTH]
+        problems += [
+            f"{cell.describe()}: a line of {len(line)} characters"
+            for line in lines
+            if cell.echoed and len(line) > MAX_CODE_WIDTH
+        ]
     for block in source.markdown:
-        problems += [f"line {line.number}: shown code of {len(line.text)} characters" for line in block.lines if line.in_fence and len(line.text) > MAX_CODE_WIDTH]
+        problems += [
+            f"line {line.number}: shown code of {len(line.text)} characters"
+            for line in block.lines
+            if line.in_fence and len(line.text) > MAX_CODE_WIDTH
+        ]
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
@@ -200,11 +215,16 @@ def test_figures_have_captions_and_alt_texts_in_each_language(path: Path) -> Non
     problems = []
     for cell in chapter(path).code_cells:
         label = cell.label or ""
-        needed = ("fig-cap", "fig-alt") if label.startswith("fig-") else ("tbl-cap",) if label.startswith("tbl-") else ()
+        needed = (
+            ("fig-cap", "fig-alt") if label.startswith("fig-") else ("tbl-cap",) if label.startswith("tbl-") else ()
+        )
         for key in needed:
             value = str(cell.options.get(key, ""))
             if not META.fullmatch(value.strip()):
-                problems.append(f"{cell.describe()}: {key} should come from the string table ({{{{< meta text.… >}}}}), is {value!r}")
+                problems.append(
+                    f"{cell.describe()}: {key} should come from the string table ({{{{< meta text.… >}}}}), "
+                    f"is {value!r}"
+                )
                 continue
             for language in LANGUAGES:
                 text = resolve_meta(value, language)
@@ -224,7 +244,9 @@ def test_page_links_to_its_twin_and_offers_its_notebook(path: Path) -> None:
         assert f"]({twin})" in text, f"{path.name}: the {language} page has no link to its {other} twin ({twin})"
         assert source_of_output(output_path(language, f"report/{path.stem}.html", twin)) == path
     links = source.front_matter["format"]["html"]["format-links"]
-    assert [link["href"] for link in links] == [f"{path.stem}.ipynb"], f"{path.name}: format-links should offer the notebook"
+    assert [link["href"] for link in links] == [f"{path.stem}.ipynb"], (
+        f"{path.name}: format-links should offer the notebook"
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
@@ -252,9 +274,18 @@ ALLOWED_NUMBERS: dict[str, dict[str, str]] = {
     },
     "experiments": {
         "0": "the sweep engine pads layers with nodes whose weights are 0 (how padding works, not a result)",
-        "1": "the post's experiment numbers (실험1 … 실험5, experiment 1 … 5) and grid start (1 to 99 layers, 1:99 shapes)",
-        "2": "the post's experiment numbers (실험1 … 실험5) and its chosen depth of 2 hidden layers (a setting, not a result)",
-        "3": "the post's experiment numbers (실험1 … 실험5) and the depth 3 from which the ledger compares with depth 2",
+        "1": (
+            "the post's experiment numbers (실험1 … 실험5, experiment 1 … 5) and grid start "
+            "(1 to 99 layers, 1:99 shapes)"
+        ),
+        "2": (
+            "the post's experiment numbers (실험1 … 실험5) and its chosen depth of 2 hidden layers "
+            "(a setting, not a result)"
+        ),
+        "3": (
+            "the post's experiment numbers (실험1 … 실험5) and the depth 3 from which the ledger compares "
+            "with depth 2"
+        ),
         "4": "the post's experiment numbers (실험1 … 실험5)",
         "5": "the post's experiment numbers (실험1 … 실험5)",
         "99": "the post's grids: 1 to 99 hidden layers, shapes 1:99 to 99:1 (settings, not results)",
@@ -265,7 +296,9 @@ ALLOWED_NUMBERS: dict[str, dict[str, str]] = {
         "1": "the post's section titles: networks with 0, 1 and 2 hidden layers (names, not results)",
         "2": "the post's section titles: networks with 0, 1 and 2 hidden layers (names, not results)",
     },
-    "overfitting": {"0": "zero in definitions: L1 sets weights to exactly 0, dropout outputs to 0; an interval above 0"},
+    "overfitting": {
+        "0": "zero in definitions: L1 sets weights to exactly 0, dropout outputs to 0; an interval above 0"
+    },
     "schedules": {"0": "Keras numbers epochs from 0 (a convention, not a result)"},
     "methodology": {"0": "a confidence interval that excludes 0, i.e. no difference (a definition, not a result)"},
     "explorer": {"1": "the post's experiment number: 실험 1, experiment 1 (a name, not a result)"},
@@ -291,7 +324,9 @@ def typed_numbers(source: Chapter, language: str, allowed: dict[str, str]) -> li
             stripped = pattern.sub(" ", stripped)
         for match in NUMBER.finditer(stripped):
             if match.group() not in allowed:
-                found.append(f"{source.path.name}:{line} [{language}]: typed number {match.group()!r} in «{text.strip()}»")
+                found.append(
+                    f"{source.path.name}:{line} [{language}]: typed number {match.group()!r} in «{text.strip()}»"
+                )
     return found
 
 
@@ -318,7 +353,13 @@ def test_typed_number_check_catches_typed_results(tmp_path: Path) -> None:
         '```{python}\n#| label: tbl-x\n#| tbl-cap: "Scores of 5 seeds"\naccuracy = 0.971\n```\n'
     )
     source = parse_chapter(path)
-    numbers = {language: [item.split("typed number ")[1].split(" in ")[0] for item in typed_numbers(source, language, {"2023": "year"})] for language in LANGUAGES}
+    numbers = {
+        language: [
+            item.split("typed number ")[1].split(" in ")[0]
+            for item in typed_numbers(source, language, {"2023": "year"})
+        ]
+        for language in LANGUAGES
+    }
     assert numbers == {"ko": ["'97.1'", "'97.1'", "'69'", "'5'"], "en": ["'97.1'", "'5'"]}, numbers
 
 
@@ -397,7 +438,9 @@ def test_profile_config_is_consistent(language: str) -> None:
     hrefs = sidebar_hrefs(website["sidebar"]["contents"])
     for href in hrefs:
         assert (ROOT / href).is_file(), f"{name}: sidebar entry {href} does not exist"
-    assert sorted(ROOT / href for href in hrefs) == CHAPTERS, f"{name}: every rendered page belongs in the sidebar, once"
+    assert sorted(ROOT / href for href in hrefs) == CHAPTERS, (
+        f"{name}: every rendered page belongs in the sidebar, once"
+    )
     assert hrefs[0] == "report/index.qmd", f"{name}: the sidebar should start with the introduction"
 
     navbar = website["navbar"]

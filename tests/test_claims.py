@@ -99,7 +99,9 @@ def test_conclusions_needing_absent_points_say_what_is_missing(smoke: pd.DataFra
     }
     for claim_id, text in missing.items():
         row = smoke.loc[claim_id]
-        assert row["verdict"] == NOT_CHECKABLE and text in row["reason"] and "preset smoke has" in row["reason"], row["reason"]
+        assert row["verdict"] == NOT_CHECKABLE and text in row["reason"] and "preset smoke has" in row["reason"], (
+            row["reason"]
+        )
     for claim_id in ("grid-search-best-score", "grid-search-best-params", "tuner-summary-params", "tuner-held-out"):
         assert smoke.loc[claim_id, "verdict"] == NOT_CHECKABLE and SEARCH_ABSENT in smoke.loc[claim_id, "reason"]
 
@@ -149,7 +151,9 @@ def test_statements_are_complete_data() -> None:
     for claim in CLAIMS:
         assert claim.kind in C.KINDS and claim.section in C.SECTIONS and claim.rule
         assert claim.statement_ko and claim.statement_en and claim.statement_ko != claim.statement_en
-    assert [C.SECTIONS.index(claim.section) for claim in CLAIMS] == sorted(C.SECTIONS.index(claim.section) for claim in CLAIMS)
+    assert [C.SECTIONS.index(claim.section) for claim in CLAIMS] == sorted(
+        C.SECTIONS.index(claim.section) for claim in CLAIMS
+    )
     single = {claim.id: claim.post_value for claim in CLAIMS if claim.kind == "single run"}
     assert single["logistic-test-accuracy"] == 0.971 and single["early-stopping-epoch"] == 11
     assert C.claim("params-hidden-1").post_value == (700, 303)
@@ -167,7 +171,10 @@ def test_the_posts_random_search_candidates_come_from_its_seed() -> None:
 
 
 def test_post_search_tables_agree_with_the_posts_best() -> None:
-    for method, best, score in (("random", C.RANDOM_BEST, "random-search-best-score"), ("grid", C.GRID_BEST, "grid-search-best-score")):
+    for method, best, score in (
+        ("random", C.RANDOM_BEST, "random-search-best-score"),
+        ("grid", C.GRID_BEST, "grid-search-best-score"),
+    ):
         table = C.post_search_table(method)
         top = table.loc[table["mean_test_score"].idxmax()]
         assert {name: top[name] for name in best} == best
@@ -179,7 +186,13 @@ def test_post_search_tables_agree_with_the_posts_best() -> None:
 
 def long(columns: dict) -> pd.DataFrame:
     """A per-seed table like SweepResult.table(): ``{value: [test accuracy of seed 0, seed 1, ...]}``."""
-    return pd.DataFrame([{"value": value, "seed": seed, "test_accuracy": float(x)} for value, xs in columns.items() for seed, x in enumerate(xs)])
+    return pd.DataFrame(
+        [
+            {"value": value, "seed": seed, "test_accuracy": float(x)}
+            for value, xs in columns.items()
+            for seed, x in enumerate(xs)
+        ]
+    )
 
 
 def noisy(mean: float, seeds: int = 10, sd: float = 0.01, seed: int = 0) -> list[float]:
@@ -187,7 +200,9 @@ def noisy(mean: float, seeds: int = 10, sd: float = 0.01, seed: int = 0) -> list
 
 
 def evidence(seeds: int = 10, **tables: pd.DataFrame) -> Evidence:
-    return Evidence("full", "post", tuple(range(seeds)), tables={name.replace("_", "-"): table for name, table in tables.items()})
+    return Evidence(
+        "full", "post", tuple(range(seeds)), tables={name.replace("_", "-"): table for name, table in tables.items()}
+    )
 
 
 def test_depth_claim_both_ways() -> None:
@@ -225,16 +240,26 @@ def test_width_claims() -> None:
     assert C.claim("width-accuracy-rises").evaluate(ev).verdict == REPRODUCED
     plateau = C.claim("width-plateau-80").evaluate(ev)  # 80 -> 100 still gains 6 points on every seed
     assert plateau.verdict == NOT_REPRODUCED
-    flat_top = long({**{w: noisy(0.4 + 0.06 * i, seed=i) for i, w in enumerate(widths[:7])}, 80: noisy(0.96, seed=7), 100: noisy(0.96, seed=8)})
+    flat_top = long(
+        {
+            **{w: noisy(0.4 + 0.06 * i, seed=i) for i, w in enumerate(widths[:7])},
+            80: noisy(0.96, seed=7),
+            100: noisy(0.96, seed=8),
+        }
+    )
     assert C.claim("width-plateau-80").evaluate(evidence(width=flat_top)).verdict == REPRODUCED
 
 
 def networks(hidden_2: float, logistic: float = 0.95) -> Evidence:
     return evidence(
         baseline=long({"logistic": noisy(logistic, seed=1)}),
-        basic_networks=long({"hidden-0": noisy(0.4, seed=2), "hidden-1": noisy(0.7, seed=3), "hidden-2": noisy(hidden_2, seed=4)}),
+        basic_networks=long(
+            {"hidden-0": noisy(0.4, seed=2), "hidden-1": noisy(0.7, seed=3), "hidden-2": noisy(hidden_2, seed=4)}
+        ),
         lr_schedules=long({"step-decay": noisy(0.85, seed=5), "cosine-decay": noisy(0.85, seed=6)}),
-        overfitting=long({"weight-decay": noisy(0.85, seed=7), "dropout": noisy(0.85, seed=8), "early-stopping": noisy(0.85, seed=9)}),
+        overfitting=long(
+            {"weight-decay": noisy(0.85, seed=7), "dropout": noisy(0.85, seed=8), "early-stopping": noisy(0.85, seed=9)}
+        ),
     )
 
 
@@ -244,7 +269,8 @@ def test_the_baseline_claims_follow_the_best_network() -> None:
     assert C.claim("logistic-is-enough").evaluate(networks(0.95)).verdict == REPRODUCED
     far_better = networks(1.0, logistic=0.90)
     assert C.claim("logistic-is-enough").evaluate(far_better).verdict == NOT_REPRODUCED
-    assert C.claim("network-matches-baseline").evaluate(networks(0.80)).verdict == NOT_REPRODUCED  # every network far behind
+    # every network far behind
+    assert C.claim("network-matches-baseline").evaluate(networks(0.80)).verdict == NOT_REPRODUCED
     assert C.claim("two-hidden-layers-jump").evaluate(networks(0.95)).verdict == REPRODUCED
 
 
@@ -253,9 +279,16 @@ def search_record(seed: int, candidates: list[dict], best: dict, score: float) -
 
 
 def test_search_claims_hold_a_candidate_against_chance() -> None:
-    grid = [{"batch_size": b, "epochs": e, "optimizer__learning_rate": lr} for lr in (0.001, 0.005) for b in (10, 16) for e in (10, 12)]
+    grid = [
+        {"batch_size": b, "epochs": e, "optimizer__learning_rate": lr}
+        for lr in (0.001, 0.005)
+        for b in (10, 16)
+        for e in (10, 12)
+    ]
     ev = Evidence("full", "post", tuple(range(10)), extras={"keras-searches": {}})
-    ev.searches = {"grid": [search_record(seed, grid, C.GRID_BEST if seed < 6 else grid[0], 0.99) for seed in range(10)]}
+    ev.searches = {
+        "grid": [search_record(seed, grid, C.GRID_BEST if seed < 6 else grid[0], 0.99) for seed in range(10)]
+    }
     params = C.claim("grid-search-best-params").evaluate(ev)
     assert params.verdict == REPRODUCED and params.ours == "best in 6 of 10"  # 6 of 10 against chance 1/8
     ev.searches = {"grid": [search_record(seed, grid, grid[seed % 8], 0.99) for seed in range(10)]}
@@ -277,10 +310,14 @@ def test_per_seed_extras_are_read_for_the_evidences_seeds_only(monkeypatch: pyte
 def test_early_stopping_on_the_test_set_against_a_clean_split() -> None:
     post = long({"early-stopping": noisy(0.97, seed=1)})
     clean = [SimpleNamespace(seed=seed, test_accuracy=accuracy) for seed, accuracy in enumerate(noisy(0.97, seed=1))]
-    ev = Evidence("full", "post", tuple(range(10)), tables={"overfitting": post}, extras={"clean-early-stopping": clean})
+    ev = Evidence(
+        "full", "post", tuple(range(10)), tables={"overfitting": post}, extras={"clean-early-stopping": clean}
+    )
     assert C.claim("early-stopping-held-out").evaluate(ev).verdict == REPRODUCED  # the same scores: no leak shows
     leaky = [SimpleNamespace(seed=record.seed, test_accuracy=record.test_accuracy - 0.08) for record in clean]
-    ev = Evidence("full", "post", tuple(range(10)), tables={"overfitting": post}, extras={"clean-early-stopping": leaky})
+    ev = Evidence(
+        "full", "post", tuple(range(10)), tables={"overfitting": post}, extras={"clean-early-stopping": leaky}
+    )
     assert C.claim("early-stopping-held-out").evaluate(ev).verdict == NOT_REPRODUCED
 
 

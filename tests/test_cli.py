@@ -44,13 +44,19 @@ def test_help_on_each_command(command):
         (["sweep", "depth", "--jobs", "0"], "must be at least 1"),
         (["sweep", "depht"], "unknown experiment 'depht'"),
         (["reproduce", "--preset", "huge"], "invalid choice: 'huge'"),
-        (["run", "logistic", "--seed", "4294967296"], "a seed is a whole number from 0 to 4294967295, got '4294967296'"),
+        (
+            ["run", "logistic", "--seed", "4294967296"],
+            "a seed is a whole number from 0 to 4294967295, got '4294967296'",
+        ),
         (["sweep", "width", "--seeds", "0-"], "cannot read '0-': write seeds as 3, 0,2,5 or 0-9"),
         (["sweep", "width", "--seeds=-3"], "cannot read '-3'"),
         (["sweep", "width", "--seeds", "1,2-3-4"], "cannot read '2-3-4' in '1,2-3-4'"),
         (["sweep", "width", "--seeds", "0-4294967296"], "a seed is a whole number from 0 to 4294967295"),
         (["sweep", "width", "--seeds", "0-99999"], "holds more than 10000 seeds"),
-        (["sweep", "width", "--scheduler", "notanaddress"], "expected a Dask scheduler address such as tcp://host:8786, got 'notanaddress'"),
+        (
+            ["sweep", "width", "--scheduler", "notanaddress"],
+            "expected a Dask scheduler address such as tcp://host:8786, got 'notanaddress'",
+        ),
         (["sweep", "width", "--scheduler", "tcp://host:99999"], "expected a Dask scheduler address"),
         (["sweep", "width", "--worker-timeout", "5"], "--worker-timeout applies to --scheduler"),
         (["sweep", "width", "--scheduler", "tcp://host:8786", "--worker-timeout", "0"], "must be more than 0 seconds"),
@@ -117,7 +123,10 @@ def test_variants_prints_post_against_leak_free_per_section(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "seeds"),
-    [("3", (3,)), ("0,2,5", (0, 2, 5)), ("0-3", (0, 1, 2, 3)), (" 0 - 2 , 7 ", (0, 1, 2, 7)), ("4294967295", (4294967295,))],
+    [
+        ("3", (3,)), ("0,2,5", (0, 2, 5)), ("0-3", (0, 1, 2, 3)), (" 0 - 2 , 7 ", (0, 1, 2, 7)),
+        ("4294967295", (4294967295,)),
+    ],
 )
 def test_seeds_are_read_strictly(text, seeds):
     from penguins.cli import _seeds
@@ -125,7 +134,14 @@ def test_seeds_are_read_strictly(text, seeds):
     assert _seeds(text) == seeds
 
 
-@pytest.mark.parametrize(("text", "address"), [("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786"), ("host:8786", "tcp://host:8786"), ("tls://[::1]:8786", "tls://[::1]:8786")])
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786"),
+        ("host:8786", "tcp://host:8786"),
+        ("tls://[::1]:8786", "tls://[::1]:8786"),
+    ],
+)
 def test_scheduler_addresses(text, address):
     from penguins.cluster import check_address
 

@@ -45,8 +45,10 @@ def test_the_post_concludes_in_four_lines() -> None:
 def test_the_quote_holds_every_line_in_the_readers_language(language: str) -> None:
     quote = ConclusionPage(language).post_conclusions().data.split("\n")
     assert len(quote) == len(POST_CONCLUSIONS) and all(line.startswith("> - ") for line in quote)
-    assert all(korean in line for (korean, _), line in zip(POST_CONCLUSIONS, quote))
-    assert all((english in line) == (language == "en") for (_, english), line in zip(POST_CONCLUSIONS, quote))
+    assert all(korean in line for (korean, _), line in zip(POST_CONCLUSIONS, quote, strict=True))
+    assert all(
+        (english in line) == (language == "en") for (_, english), line in zip(POST_CONCLUSIONS, quote, strict=True)
+    )
 
 
 def test_the_knives_are_counted_from_the_records(reproduced_store: str) -> None:
@@ -73,19 +75,28 @@ def evidence(best_gap: float) -> Evidence:
                 accuracy -= 0.05
             rows.append({"experiment": EXPERIMENT[model], "value": model, "seed": seed, "test_accuracy": accuracy})
     frame = pd.DataFrame(rows)
-    summary = {"logistic": [{"params": 21}], **{run: [{"params": 700}, {"params": 10100}, {"params": 303}] for run in NETWORKS}}
+    summary = {
+        "logistic": [{"params": 21}], **{run: [{"params": 700}, {"params": 10100}, {"params": 303}] for run in NETWORKS}
+    }
     sweeps = {}
     for experiment in dict.fromkeys(EXPERIMENT.values()):
         values = [model for model in MODELS if EXPERIMENT[model] == experiment]
-        sweeps[experiment] = SimpleNamespace(values=values, records=[[SimpleNamespace(summary=summary[value])] for value in values])
-    tables = {name: group.drop(columns="experiment").reset_index(drop=True) for name, group in frame.groupby("experiment")}
+        sweeps[experiment] = SimpleNamespace(
+            values=values, records=[[SimpleNamespace(summary=summary[value])] for value in values]
+        )
+    tables = {
+        name: group.drop(columns="experiment").reset_index(drop=True) for name, group in frame.groupby("experiment")
+    }
     return Evidence("smoke", "post", SEEDS, tables, sweeps)
 
 
 def never_reached() -> dict:
     spec = dataclasses.replace(search_spec("random", "smoke"), lr=0.001, fit_epochs=2)
     record = SimpleNamespace(
-        fits=[{"learning_rate": 0.001, "epochs_run": 2}], rows=[{"params": {"epochs": 3}}], search_spec=spec, early_stopping_fits=0
+        fits=[{"learning_rate": 0.001, "epochs_run": 2}],
+        rows=[{"params": {"epochs": 3}}],
+        search_spec=spec,
+        early_stopping_fits=0,
     )
     return {"random": record}
 

@@ -61,7 +61,9 @@ def test_a_penguin_missing_one_measurement_misses_all_four(penguins) -> None:
     assert (some == unmeasured(penguins)).all()
     assert int(unmeasured(penguins).sum()) == 2
     assert int(penguins["sex"].isna().sum()) == 11
-    assert penguins.loc[unmeasured(penguins), "sex"].isna().all(), "the unmeasured penguins are among those without a sex"
+    assert penguins.loc[unmeasured(penguins), "sex"].isna().all(), (
+        "the unmeasured penguins are among those without a sex"
+    )
     assert penguins.drop(columns=[*MEASUREMENTS, "sex"]).notna().all().all(), "only measurements and sex are missing"
 
 

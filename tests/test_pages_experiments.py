@@ -50,9 +50,10 @@ def sweep(name: str, scores: dict, preset: str = "full", seeds: tuple[int, ...] 
         [
             RunRecord(
                 spec={}, seed=seed, variant="post", train_accuracy=float(score), test_accuracy=float(score),
-                train_loss=0.5, test_loss=0.5, confusion_matrix=[[0] * 3] * 3, test_predictions=[], test_probabilities=[],
+                train_loss=0.5, test_loss=0.5, confusion_matrix=[[0] * 3] * 3, test_predictions=[],
+                test_probabilities=[],
             )
-            for seed, score in zip(seeds, scores[value])
+            for seed, score in zip(seeds, scores[value], strict=True)
         ]
         for value in values
     ]
@@ -114,7 +115,9 @@ def test_the_larger_presets_can_judge_every_conclusion(preset: str) -> None:
 
 
 def test_the_smoke_preset_can_judge_none_of_them() -> None:
-    sweeps = {name: sweep(name, flat_grid(name, "smoke"), "smoke") for name in ("depth", "width", "shape", "batch-size")}
+    sweeps = {
+        name: sweep(name, flat_grid(name, "smoke"), "smoke") for name in ("depth", "width", "shape", "batch-size")
+    }
     evidence = Evidence.from_sweeps("smoke", "post", (0, 1, 2, 3, 4), sweeps)
     assert {claim(claim_id).evaluate(evidence).verdict for claim_id in CLAIMS} == {NOT_CHECKABLE}
 
@@ -146,7 +149,9 @@ def test_both_languages_have_the_same_keys_and_read_as_their_language() -> None:
 @pytest.mark.parametrize("language", ["ko", "en"])
 def test_every_claim_has_a_note_for_every_verdict_short_enough_to_inline(language: str) -> None:
     notes = words(language, "experiments", "verdict-notes")
-    worst = dict(big="2", depth="2", at="99", gain="-10.5", min="5", n="100", plateau="80", limit="80", fine="2", gap="10.5")
+    worst = dict(
+        big="2", depth="2", at="99", gain="-10.5", min="5", n="100", plateau="80", limit="80", fine="2", gap="10.5"
+    )
     for claim_id in CLAIMS:
         assert set(notes[claim_id]) == set(VERDICTS), claim_id
         for verdict, text in notes[claim_id].items():
@@ -181,7 +186,9 @@ def test_epochs_beyond_the_earlier_experiments_are_judged_against_seed_noise() -
 def test_batch_words_name_the_limit_only_where_it_was_tried(page: ExperimentsPage) -> None:
     tried = {1: noisy(0.95, 1), 8: noisy(0.97, 8), 80: noisy(0.9, 80), 275: noisy(0.7, 275)}
     facts = page.batch_facts(sweep("batch-size", tried))
-    expected = page.words("batch-near", "other-limit").format(limit=BATCH_LIMIT, near=80, mean=fmt_pct(np.mean(tried[80])))
+    expected = page.words("batch-near", "other-limit").format(
+        limit=BATCH_LIMIT, near=80, mean=fmt_pct(np.mean(tried[80]))
+    )
     assert facts.near == expected
     assert facts.best == page.words("batch-best").format(size=8, mean=fmt_pct(np.mean(tried[8])))
     assert facts.updates_smallest == "1,375" and facts.updates_largest == "5"
@@ -201,7 +208,11 @@ def test_the_summary_counts_verdicts_and_finds_the_best_architecture(page: Exper
     assert facts.n_conclusions == str(len(CLAIMS))
     assert facts.best.startswith(page.words("best-architecture", "other").split("{")[0])
     assert page.architecture((100, 100, 100)) in facts.best
-    means = [np.mean([record.test_accuracy for record in records]) for result in (epochs, batch) for records in result.records]
+    means = [
+        np.mean([record.test_accuracy for record in records])
+        for result in (epochs, batch)
+        for records in result.records
+    ]
     assert (facts.trained_low, facts.trained_high) == (fmt_pct(min(means)), fmt_pct(max(means)))
     assert facts.unchecked == page.words("unchecked", "some")
     assert all(len(value) <= INLINE_LIMIT for value in vars(facts).values())

@@ -61,7 +61,9 @@ def test_early_stopping_and_hyperband_watch_the_test_set() -> None:
         assert search_spec(method, "full").patience is not None  # the post passes early_stop to fit
 
 
-def comparison(parameter: str, values: list[str], means: list[float], post: list[float], sd: float = 0.02, half: float = 0.01) -> pd.DataFrame:
+def comparison(
+    parameter: str, values: list[str], means: list[float], post: list[float], sd: float = 0.02, half: float = 0.01
+) -> pd.DataFrame:
     """A table shaped like ``compare_variants``' output."""
     means = np.asarray(means)
     return pd.DataFrame(
@@ -85,12 +87,15 @@ def comparison(parameter: str, values: list[str], means: list[float], post: list
 def test_the_words_follow_the_comparison(language: str) -> None:
     page = MethodologyPage(language)
     logistic = comparison("model", ["logistic"], [0.003], [0.97], sd=0.005, half=0.02)
-    networks = comparison("model", ["hidden-0", "hidden-1", "hidden-2"], [-0.016, -0.028, 0.03], [0.41, 0.79, 0.96], sd=0.005, half=0.02)
+    networks = comparison(
+        "model", ["hidden-0", "hidden-1", "hidden-2"], [-0.016, -0.028, 0.03], [0.41, 0.79, 0.96], sd=0.005, half=0.02
+    )
     facts = page.facts([logistic, networks], networks)
     assert facts.n_runs == "4" and facts.n_decided == "2"  # hidden-1 and hidden-2 exclude 0
     assert facts.largest == page.run_name("hidden-2") and facts.largest_gap == "+3.0"
     assert facts.n_big == ("2" if language == "ko" else "2 runs")
-    assert facts.noise_relation == words(language, "methodology", "noise", "preprocessing", "relation")  # 1.9 points > 0.5
+    # 1.9 points > 0.5
+    assert facts.noise_relation == words(language, "methodology", "noise", "preprocessing", "relation")
     assert facts.depth_holds == words(language, "methodology", "depth-holds", "both")
 
     quiet = comparison("model", ["hidden-0", "hidden-1", "hidden-2"], [0.001, -0.002, 0.0], [0.41, 0.96, 0.79], sd=0.05)

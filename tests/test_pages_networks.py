@@ -31,7 +31,10 @@ def test_each_model_has_the_posts_parameter_count(run: str) -> None:
 
 def with_test_accuracy(result: SweepResult, accuracy: dict[str, float]) -> SweepResult:
     """``result`` with every seed's test accuracy of each run set to ``accuracy[run]``."""
-    records = [[replace(record, test_accuracy=accuracy[value]) for record in records] for value, records in zip(result.values, result.records)]
+    records = [
+        [replace(record, test_accuracy=accuracy[value]) for record in records]
+        for value, records in zip(result.values, result.records, strict=True)
+    ]
     return replace(result, records=records)
 
 
@@ -59,8 +62,13 @@ def test_the_rare_species_count_reads_well_when_it_is_zero(networks: SweepResult
     page = NetworksPage("en")
     matrix = [[30, 0, 0], [5, 20, 0], [9, 5, 0]]  # nobody predicted Chinstrap
     seed = networks.seeds[0]
-    records = [[replace(record, confusion_matrix=matrix) if value == "hidden-0" and record.seed == seed else record for record in records]
-               for value, records in zip(networks.values, networks.records)]
+    records = [
+        [
+            replace(record, confusion_matrix=matrix) if value == "hidden-0" and record.seed == seed else record
+            for record in records
+        ]
+        for value, records in zip(networks.values, networks.records, strict=True)
+    ]
     facts = page.facts(replace(networks, records=records), run_experiment("baseline", "smoke"))
     assert facts.rare_count == "not a single one" and facts.rare == "Chinstrap"
     assert facts.evenness == words("en", "networks", "evenness", "uneven")

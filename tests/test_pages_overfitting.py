@@ -57,7 +57,9 @@ def test_the_models_differ_by_one_method_each() -> None:
     decay = SPECS["weight-decay"]
     assert SPECS[CONTROL] == replace(decay, **{name: 0.0 for name in PENALTIES})
     assert SPECS["dropout"] == replace(decay, dropout=0.5)
-    assert SPECS["early-stopping"] == replace(SPECS["dropout"], epochs=20, validate_on_test=True, early_stopping_patience=3)
+    assert SPECS["early-stopping"] == replace(
+        SPECS["dropout"], epochs=20, validate_on_test=True, early_stopping_patience=3
+    )
 
 
 def test_the_four_penalties_have_the_same_strength() -> None:

@@ -91,7 +91,9 @@ def test_the_ledger_has_six_kinds_of_claim_each_named_in_both_languages() -> Non
         assert all(ReproductionPage(language).vocabulary("kinds", kind) for kind in KINDS)
 
 
-def test_every_conclusion_resting_on_an_effect_has_a_label_in_both_languages(ledger: pd.DataFrame, reproduced_store: str) -> None:
+def test_every_conclusion_resting_on_an_effect_has_a_label_in_both_languages(
+    ledger: pd.DataFrame, reproduced_store: str
+) -> None:
     evidence = collect_evidence("smoke", store=reproduced_store)
     for language in LANGUAGES:
         page = ReproductionPage(language)
@@ -113,12 +115,18 @@ def test_the_seed_count_sentence_follows_the_changes(language: str) -> None:
     page = ReproductionPage(language)
     one = page.seed_facts_by_count({2: frame(["reproduced"])})
     assert one.changed == page.words("seed-summary", "one").format(counts=page.together(["10", "20", "30"]))
-    same = page.seed_facts_by_count({10: frame(["reproduced", "not reproduced"]), 20: frame(["reproduced", "not reproduced"])})
+    same = page.seed_facts_by_count(
+        {10: frame(["reproduced", "not reproduced"]), 20: frame(["reproduced", "not reproduced"])}
+    )
     assert same.changed.startswith(page.words("seed-summary", "none").format(total=2)) and same.n_changed == "0"
-    turned = page.seed_facts_by_count({10: frame(["reproduced", "within seed noise"]), 20: frame(["not reproduced", "reproduced"])})
+    turned = page.seed_facts_by_count(
+        {10: frame(["reproduced", "within seed noise"]), 20: frame(["not reproduced", "reproduced"])}
+    )
     assert (turned.n_changed, turned.n_reversed) == ("2", "1")
     assert turned.changed.endswith(page.words("seed-reversed", "some").format(n=1))
-    table = page.seed_changes_table({10: frame(["reproduced", "within seed noise"]), 20: frame(["not reproduced", "reproduced"])}).data
+    table = page.seed_changes_table(
+        {10: frame(["reproduced", "within seed noise"]), 20: frame(["not reproduced", "reproduced"])}
+    ).data
     assert list(table.iloc[:, 0]) == ["c0", "c1"]  # (the page shows the index as its first column)
     assert list(table.iloc[:, -1]) == [page.words("seed-changes", "changes", name) for name in ("reversed", "decided")]
 
@@ -158,7 +166,9 @@ def cell_colours(html: str) -> tuple[dict[str, str], dict[str, str]]:
 
 def synthetic_ledger() -> pd.DataFrame:
     rows = []
-    for number, verdict in enumerate(["reproduced", "not reproduced", "within seed noise", "reproduced", "not checkable"]):
+    for number, verdict in enumerate(
+        ["reproduced", "not reproduced", "within seed noise", "reproduced", "not checkable"]
+    ):
         rows.append(
             {
                 "id": f"claim-{number}",
@@ -187,7 +197,9 @@ def test_both_ledger_tables_keep_their_own_colours(language: str) -> None:
     by_word = {verdict_word(verdict, language): colour for verdict, colour in VERDICT_COLORS.items()}
     verdict_cells = {cell: text for cell, text in texts.items() if text in by_word}
     assert len(verdict_cells) == len(frame) + 1
-    assert {cell: colours.get(cell) for cell in verdict_cells} == {cell: by_word[text] for cell, text in verdict_cells.items()}
+    assert {cell: colours.get(cell) for cell in verdict_cells} == {
+        cell: by_word[text] for cell, text in verdict_cells.items()
+    }
 
 
 # --------------------------------------------------------------------------- words picked from results

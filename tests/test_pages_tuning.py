@@ -89,7 +89,11 @@ def test_same_position_pairs_follow_the_training_order(searches: dict[str, Searc
     random, grid = searches["random"].records[0], searches["grid"].records[0]
     reversed_random = replace(random, rows=list(reversed(random.rows)))
     pairs = same_position_pairs(reversed_random, grid)
-    assert [first["candidate"] for first, _ in pairs] == [second["candidate"] for _, second in pairs] == list(range(len(pairs)))
+    assert (
+        [first["candidate"] for first, _ in pairs]
+        == [second["candidate"] for _, second in pairs]
+        == list(range(len(pairs)))
+    )
 
 
 def test_every_keras_fit_ran_as_scikeras_says(on_keras: dict) -> None:
@@ -102,9 +106,11 @@ def test_every_keras_fit_ran_as_scikeras_says(on_keras: dict) -> None:
     assert not fits_as_scikeras_says(broken, broken.fits[0])
 
 
-def test_candidates_in_the_same_position_score_alike_on_keras_and_on_the_engine(on_keras: dict, searches: dict[str, SearchSweep]) -> None:
+def test_candidates_in_the_same_position_score_alike_on_keras_and_on_the_engine(
+    on_keras: dict, searches: dict[str, SearchSweep]
+) -> None:
     assert all(scores_alike(pair) for pair in same_position_pairs(on_keras["random"], on_keras["grid"]))
-    for random, grid in zip(searches["random"].records, searches["grid"].records):
+    for random, grid in zip(searches["random"].records, searches["grid"].records, strict=True):
         assert all(scores_alike(pair) for pair in same_position_pairs(random, grid))
 
 
@@ -121,7 +127,9 @@ def test_top_count_counts_ties(searches: dict[str, SearchSweep]) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_measured_wording_follows_the_fits_and_the_pairs(language: str, on_keras: dict, searches: dict[str, SearchSweep]) -> None:
+def test_the_measured_wording_follows_the_fits_and_the_pairs(
+    language: str, on_keras: dict, searches: dict[str, SearchSweep]
+) -> None:
     page = TuningPage(language)
     random, grid = searches["random"], searches["grid"]
     facts = page.measured_facts(on_keras, random, grid)
@@ -137,9 +145,9 @@ def test_the_measured_wording_follows_the_fits_and_the_pairs(language: str, on_k
     assert page.measured_facts(fast, random, grid).reach == words(language, "tuning", "reach", "some")
     assert page.measured_facts(fast, random, grid).summary_label == words(language, "tuning", "summary-label", "mixed")
     assert page.measured_facts(apart, random, grid).decided == words(language, "tuning", "decided", "fails")
-    assert page.measured_facts(on_keras, random, with_rows(grid, lambda row: row.update(split_test_scores=[0.5]))).summary_pairs == (
-        words(language, "tuning", "summary-pairs", "fails")
-    )
+    assert page.measured_facts(
+        on_keras, random, with_rows(grid, lambda row: row.update(split_test_scores=[0.5]))
+    ).summary_pairs == (words(language, "tuning", "summary-pairs", "fails"))
 
 
 def test_the_tie_wording_follows_the_ranks(searches: dict[str, SearchSweep]) -> None:
@@ -184,7 +192,9 @@ def test_the_hyperband_wording_follows_the_choice(language: str, searches: dict[
     assert facts.units_verdict == words(language, "tuning", "units-verdict", "not-reproduced")
     elsewhere = replace(hyperband, records=[replace(hyperband.records[0], test_accuracy=0.0), *hyperband.records[1:]])
     n = len(hyperband.records)
-    assert page.hyperband_facts(elsewhere).test_choice == words(language, "tuning", "test-choice", "some").format(k=n - 1, n=n)
+    assert page.hyperband_facts(elsewhere).test_choice == words(language, "tuning", "test-choice", "some").format(
+        k=n - 1, n=n
+    )
 
 
 def test_korean_particles_follow_the_computed_words(searches: dict[str, SearchSweep]) -> None:

@@ -79,10 +79,12 @@ from penguins.claims.rules import (
 from penguins.uncertainty import CONFIDENCE
 
 __all__ = [
-    "ALPHA", "BALANCED", "CHANGES", "SEED_COUNTS", "ledgers_by_seeds", "verdict_changes", "BATCH_LIMIT", "BIG_GAIN", "CLAIMS", "COLUMNS", "CONFIDENCE", "Claim", "Effect", "Evidence", "EXTREME",
-    "FINE", "GRID_BEST", "Interval", "JUMP", "KINDS", "MATCH", "MIN_TREND_POINTS", "NETWORK_RUNS", "NOISE", "NOT_CHECKABLE",
-    "NOT_REPRODUCED", "NotCheckable", "POST_CONCLUSIONS", "POST_GRID_CANDIDATES", "POST_GRID_MEAN_SCORES", "POST_RANDOM_CANDIDATES",
+    "ALPHA", "BALANCED", "CHANGES", "SEED_COUNTS", "ledgers_by_seeds", "verdict_changes", "BATCH_LIMIT", "BIG_GAIN",
+    "CLAIMS", "COLUMNS", "CONFIDENCE", "Claim", "Effect", "Evidence", "EXTREME", "FINE", "GRID_BEST", "Interval",
+    "JUMP", "KINDS", "MATCH", "MIN_TREND_POINTS", "NETWORK_RUNS", "NOISE", "NOT_CHECKABLE", "NOT_REPRODUCED",
+    "NotCheckable", "POST_CONCLUSIONS", "POST_GRID_CANDIDATES", "POST_GRID_MEAN_SCORES", "POST_RANDOM_CANDIDATES",
     "POST_RANDOM_MEAN_SCORES", "POST_SOFTMAX_PARAMS", "RANDOM_BEST", "RANDOM_STATE_SCAN", "REPRODUCED", "SEARCH_ABSENT",
-    "SEARCH_PRESET", "SECTIONS", "SECTIONS_EN", "VERDICTS", "Verdict", "WIDTH_PLATEAU", "claim", "collect_evidence", "evaluate",
-    "format_ledger", "judge", "ledger", "post_random_state", "post_search_table", "shape_groups", "t_interval", "verdict_counts",
+    "SEARCH_PRESET", "SECTIONS", "SECTIONS_EN", "VERDICTS", "Verdict", "WIDTH_PLATEAU", "claim", "collect_evidence",
+    "evaluate", "format_ledger", "judge", "ledger", "post_random_state", "post_search_table", "shape_groups",
+    "t_interval", "verdict_counts",
 ]

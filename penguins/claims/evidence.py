@@ -47,9 +47,13 @@ class Evidence:
     verdicts: dict[int, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_sweeps(cls, preset: str, variant: str, seeds: Sequence[int], sweeps: Mapping[str, Any], **rest: Any) -> Evidence:
+    def from_sweeps(
+        cls, preset: str, variant: str, seeds: Sequence[int], sweeps: Mapping[str, Any], **rest: Any
+    ) -> Evidence:
         """Evidence from finished sweeps, each sweep's table in long form with its parameter as ``value``."""
-        tables = {name: sweep.table().rename(columns={sweep.experiment.parameter: "value"}) for name, sweep in sweeps.items()}
+        tables = {
+            name: sweep.table().rename(columns={sweep.experiment.parameter: "value"}) for name, sweep in sweeps.items()
+        }
         return cls(preset, variant, tuple(seeds), tables, dict(sweeps), **rest)
 
     def restricted(self, seeds: Sequence[int]) -> Evidence:
@@ -64,7 +68,9 @@ class Evidence:
         kept = tuple(seed for seed in self.seeds if seed in wanted)
         tables = {name: table[table["seed"].isin(wanted)].reset_index(drop=True) for name, table in self.tables.items()}
         sweeps = {name: sweep.restricted(kept) for name, sweep in self.sweeps.items()}
-        searches = {method: [record for record in records if record.seed in wanted] for method, records in self.searches.items()}
+        searches = {
+            method: [record for record in records if record.seed in wanted] for method, records in self.searches.items()
+        }
         extras = {name: _on_seeds(name, measured, wanted) for name, measured in self.extras.items()}
         return Evidence(
             self.preset, self.variant, kept, tables, sweeps, searches, self.search_note, extras, self.store
@@ -100,7 +106,9 @@ class Evidence:
             # read on first use: most checks need only the scores, which the tables hold
             from penguins.sweep import run_experiment
 
-            self.sweeps[experiment] = run_experiment(experiment, self.preset, self.seeds, self.variant, store=self.store)
+            self.sweeps[experiment] = run_experiment(
+                experiment, self.preset, self.seeds, self.variant, store=self.store
+            )
         if experiment not in self.sweeps:
             raise NotCheckable(f"experiment {experiment!r} was not run")
         sweep = self.sweeps[experiment]
@@ -125,7 +133,8 @@ class Evidence:
     def missing(self, experiment: str, needs: str, missing: str) -> NotCheckable:
         """The reason a conclusion cannot be checked: what it needs, what the preset has."""
         return NotCheckable(
-            f"needs {needs}; preset {self.preset} has {experiment} values {fmt(self.values(experiment))} (missing: {missing})"
+            f"needs {needs}; preset {self.preset} has {experiment} values {fmt(self.values(experiment))} "
+            f"(missing: {missing})"
         )
 
 
@@ -161,7 +170,9 @@ def collect_evidence(
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     # the scores of every run (one store entry a sweep); a check that needs the records reads them
     scores = {name: experiment_scores(name, preset, seeds, variant, store, jobs=jobs) for name in experiments}
-    tables = {name: score.table().rename(columns={score.experiment.parameter: "value"}) for name, score in scores.items()}
+    tables = {
+        name: score.table().rename(columns={score.experiment.parameter: "value"}) for name, score in scores.items()
+    }
     records, note = _run_searches(list(methods), preset, seeds, variant, store, jobs, searches)
     evidence = Evidence(preset, variant, seeds, tables, searches=records, search_note=note, store=store)
     if extras and variant == "post":

@@ -22,7 +22,10 @@ from penguins.claims.evidence import collect_evidence as gather
 from penguins.claims.post import Statement, statements
 from penguins.claims.rules import NOISE, NOT_CHECKABLE, VERDICTS, Verdict, fmt
 
-COLUMNS = ("id", "section", "kind", "statement_ko", "statement_en", "post", "ours", "verdict", "reason", "rule", "test", "level")
+COLUMNS = (
+    "id", "section", "kind", "statement_ko", "statement_en", "post", "ours",
+    "verdict", "reason", "rule", "test", "level",
+)
 
 
 @dataclass(frozen=True)
@@ -194,8 +197,9 @@ SEED_COUNTS = (10, 20, 30)  # the seed counts the ledger is compared at (those a
 
 
 def ledgers_by_seeds(evidence: Evidence, counts: Sequence[int] = SEED_COUNTS) -> dict[int, pd.DataFrame]:
-    """The ledger on the first ``n`` seeds of ``evidence``, for each ``n`` of ``counts`` below its
-    number of seeds, and on all of them: whether a verdict depends on how many seeds we ran.
+    """The ledger on the first ``n`` seeds of ``evidence``: whether a verdict depends on how many seeds we ran.
+
+    One for each ``n`` of ``counts`` below its number of seeds, and one on all of them.
 
     The smaller ledgers judge subsets of the same records (:meth:`Evidence.restricted`), so nothing
     is trained or read again.
@@ -220,7 +224,7 @@ def verdict_changes(ledgers: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
     verdicts = pd.DataFrame({n: ledgers[n].set_index("id")["verdict"] for n in counts})
     changed = verdicts[verdicts.nunique(axis=1) > 1].copy()
     first, last = changed[counts[0]], changed[counts[-1]]
-    changed["change"] = [_change(a, b) for a, b in zip(first, last)]
+    changed["change"] = [_change(a, b) for a, b in zip(first, last, strict=True)]
     changed.insert(0, "kind", ledgers[counts[-1]].set_index("id").loc[changed.index, "kind"])
     return changed.rename_axis("id").reset_index()
 
@@ -249,7 +253,10 @@ def format_ledger(frame: pd.DataFrame, width: int = 120) -> str:
     the test with its level, and the reason with the numbers behind the verdict.
     """
     attrs = frame.attrs
-    details = [f"preset {attrs['preset']}" if "preset" in attrs else "", f"variant {attrs['variant']}" if "variant" in attrs else ""]
+    details = [
+        f"preset {attrs['preset']}" if "preset" in attrs else "",
+        f"variant {attrs['variant']}" if "variant" in attrs else "",
+    ]
     if attrs.get("seeds") is not None:
         details.append(f"seeds {_seed_text(attrs['seeds'])}")
     heading = "Claims ledger" + (": " + ", ".join(detail for detail in details if detail) if any(details) else "")
@@ -267,9 +274,16 @@ def format_ledger(frame: pd.DataFrame, width: int = 120) -> str:
         post, ours = _clip(row.post, value_width), _clip(row.ours or "-", value_width)
         lines.append(f"{row.id:<{id_width}}  {post:<{value_width}}  {ours:<{value_width}}  {row.verdict}")
         level = f", level {row.level:.0%}" if isinstance(row.level, float) and row.level == row.level else ""
-        for label, text in (("claim", row.statement_en), ("rule", row.rule), ("test", f"{row.test}{level}" if row.test else ""), ("why", row.reason)):
+        for label, text in (
+            ("claim", row.statement_en),
+            ("rule", row.rule),
+            ("test", f"{row.test}{level}" if row.test else ""),
+            ("why", row.reason),
+        ):
             if text:
-                lines += textwrap.wrap(f"{label}: {text}", width=width, initial_indent=indent, subsequent_indent=indent + "  ")
+                lines += textwrap.wrap(
+                    f"{label}: {text}", width=width, initial_indent=indent, subsequent_indent=indent + "  "
+                )
     return "\n".join(lines) + "\n"
 
 

@@ -107,7 +107,9 @@ def post_search_table(method: str) -> pd.DataFrame:
     return frame
 
 
-def post_random_state(candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CANDIDATES, limit: int = RANDOM_STATE_SCAN) -> int | None:
+def post_random_state(
+    candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CANDIDATES, limit: int = RANDOM_STATE_SCAN
+) -> int | None:
     """The ``random_state`` for which ``RandomizedSearchCV``'s sampler draws exactly the post's candidates, or None.
 
     It draws them from the post's distributions; the states scanned are 0 to ``limit`` - 1. Only

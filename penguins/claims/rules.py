@@ -174,7 +174,10 @@ def t_interval(values: Values, confidence: float = CONFIDENCE, comparisons: int 
     if len(array) < 2:
         raise NotCheckable(f"needs per-seed values from at least 2 seeds, got {len(array)}")
     mean, low, high = mean_interval(array, confidence, comparisons)
-    return Interval(len(array), mean, float(array.std(ddof=1)), low, high, float(array.min()), float(array.max()), confidence, comparisons)
+    return Interval(
+        len(array), mean, float(array.std(ddof=1)), low, high, float(array.min()), float(array.max()),
+        confidence, comparisons,
+    )
 
 
 def holm_any(pvalues: Values, alpha: float = ALPHA) -> list[bool]:
@@ -269,7 +272,9 @@ def single_run(values: Values, stated: float, what: str, examples: int | None = 
         f"predictive t = {t:.2f}, two-sided p = {p:.3g}"
     )
     if p < ALPHA:
-        return Verdict(NOT_REPRODUCED, f"{text}: one of our runs would rarely give it", ours, test, ALPHA, numbers=numbers)
+        return Verdict(
+            NOT_REPRODUCED, f"{text}: one of our runs would rarely give it", ours, test, ALPHA, numbers=numbers
+        )
     return Verdict(REPRODUCED, f"{text}: one of our runs could give it", ours, test, ALPHA, numbers=numbers)
 
 
@@ -298,7 +303,10 @@ def at_least(differences: Values, delta: float, what: str, floor: float = 0.0) -
     low, high = mean.interval(1 - 2 * ALPHA)
     effect = Effect(what, mean.mean, low, high, (delta, math.inf), 1 - 2 * ALPHA)
     test, ours = f"one-sided paired t against {delta:+.3f}", f"{mean.mean:+.3f} (n={mean.n})"
-    text = f"mean {what} {mean.mean:+.3f}, {1 - 2 * ALPHA:.0%} interval [{low:+.3f}, {high:+.3f}]; claimed at least {delta:+.3f}"
+    text = (
+        f"mean {what} {mean.mean:+.3f}, {1 - 2 * ALPHA:.0%} interval [{low:+.3f}, {high:+.3f}]; "
+        f"claimed at least {delta:+.3f}"
+    )
     numbers = {"mean": mean.mean, "p_above": p_above, "p_below": p_below, "n": mean.n}
     if p_above < ALPHA:
         return Verdict(REPRODUCED, f"{text}: above it (p = {p_above:.3g})", ours, test, ALPHA, effect, numbers)
@@ -329,7 +337,7 @@ def no_gain_beyond(
     p_above = {name: mean.p_greater(delta) for name, mean in means.items()}
     if some:
         return _some_below(means, p_below, p_above, delta, what)
-    above = dict(zip(p_above, holm_any(list(p_above.values()))))
+    above = dict(zip(p_above, holm_any(list(p_above.values())), strict=True))
     worst = max(means, key=lambda name: means[name].mean)
     least_sure = max(p_below, key=lambda name: p_below[name])
     low, high = means[worst].interval(1 - 2 * ALPHA)
@@ -342,16 +350,30 @@ def no_gain_beyond(
         f"{1 - 2 * ALPHA:.0%} interval [{low:+.3f}, {high:+.3f}]; margin {delta:+.3f}"
     )
     if all(p < ALPHA for p in p_below.values()):
-        return Verdict(REPRODUCED, f"{text}: every gain is surely below the margin (largest p = {p_below[least_sure]:.3g})", ours, test, ALPHA, effect, numbers)
+        return Verdict(
+            REPRODUCED,
+            f"{text}: every gain is surely below the margin (largest p = {p_below[least_sure]:.3g})",
+            ours, test, ALPHA, effect, numbers,
+        )
     beyond = [name for name, rejected in above.items() if rejected]
     if beyond:
         names = ", ".join(fmt(name) for name in beyond[:5]) + (" ..." if len(beyond) > 5 else "")
-        return Verdict(NOT_REPRODUCED, f"{text}: {len(beyond)} gain(s) surely beyond it after Holm's correction ({names})", ours, test, ALPHA, effect, numbers)
+        return Verdict(
+            NOT_REPRODUCED,
+            f"{text}: {len(beyond)} gain(s) surely beyond it after Holm's correction ({names})",
+            ours, test, ALPHA, effect, numbers,
+        )
     undecided = sum(p >= ALPHA for p in p_below.values())
-    return Verdict(NOISE, f"{text}: {undecided} of {len(means)} comparisons are not surely below the margin, none surely beyond it", ours, test, ALPHA, effect, numbers)
+    return Verdict(
+        NOISE,
+        f"{text}: {undecided} of {len(means)} comparisons are not surely below the margin, none surely beyond it",
+        ours, test, ALPHA, effect, numbers,
+    )
 
 
-def _some_below(means: Mapping[Any, Mean], p_below: Mapping[Any, float], p_above: Mapping[Any, float], delta: float, what: str) -> Verdict:
+def _some_below(
+    means: Mapping[Any, Mean], p_below: Mapping[Any, float], p_above: Mapping[Any, float], delta: float, what: str
+) -> Verdict:
     """:func:`no_gain_beyond` for some comparison of the family (a union of alternatives)."""
     best = min(means, key=lambda name: means[name].mean)
     low, high = means[best].interval(1 - 2 * ALPHA)
@@ -363,16 +385,28 @@ def _some_below(means: Mapping[Any, Mean], p_below: Mapping[Any, float], p_above
         f"{len(means)} comparisons of {what}; smallest mean gain {means[best].mean:+.3f} ({fmt(best)}), "
         f"{1 - 2 * ALPHA:.0%} interval [{low:+.3f}, {high:+.3f}]; margin {delta:+.3f}"
     )
-    kept = [name for name, rejected in zip(p_below, holm_any(list(p_below.values()))) if rejected]
+    kept = [name for name, rejected in zip(p_below, holm_any(list(p_below.values())), strict=True) if rejected]
     if kept:
         names = ", ".join(fmt(name) for name in kept)
-        return Verdict(REPRODUCED, f"{text}: surely below the margin after Holm's correction for {names}", ours, test, ALPHA, effect, numbers)
+        return Verdict(
+            REPRODUCED,
+            f"{text}: surely below the margin after Holm's correction for {names}",
+            ours, test, ALPHA, effect, numbers,
+        )
     if all(p < ALPHA for p in p_above.values()):
-        return Verdict(NOT_REPRODUCED, f"{text}: every gain is surely above the margin", ours, test, ALPHA, effect, numbers)
-    return Verdict(NOISE, f"{text}: none is surely below the margin, not every one surely above it", ours, test, ALPHA, effect, numbers)
+        return Verdict(
+            NOT_REPRODUCED, f"{text}: every gain is surely above the margin", ours, test, ALPHA, effect, numbers
+        )
+    return Verdict(
+        NOISE,
+        f"{text}: none is surely below the margin, not every one surely above it",
+        ours, test, ALPHA, effect, numbers,
+    )
 
 
-def within_margin(differences: Mapping[Any, Values], delta: float, what: str, floor: float = 0.0, some: bool = False) -> Verdict:
+def within_margin(
+    differences: Mapping[Any, Values], delta: float, what: str, floor: float = 0.0, some: bool = False
+) -> Verdict:
     """Equivalence within ±``delta`` of paired per-seed differences, by two one-sided t-tests (TOST).
 
     For every comparison (``some=False``): ``reproduced`` if each one's TOST p-value is below
@@ -391,7 +425,11 @@ def within_margin(differences: Mapping[Any, Values], delta: float, what: str, fl
     shown = max(means, key=lambda name: abs(means[name].mean)) if not some else min(tost, key=lambda name: tost[name])
     low, high = means[shown].interval(1 - 2 * ALPHA)
     effect = Effect(f"{what}: {fmt(shown)}", means[shown].mean, low, high, (-delta, delta), 1 - 2 * ALPHA)
-    ours = f"{means[shown].mean:+.3f} ({fmt(shown)})" if len(means) > 1 else f"{means[shown].mean:+.3f} (n={means[shown].n})"
+    ours = (
+        f"{means[shown].mean:+.3f} ({fmt(shown)})"
+        if len(means) > 1
+        else f"{means[shown].mean:+.3f} (n={means[shown].n})"
+    )
     text = (
         f"{what}: mean difference {means[shown].mean:+.3f}" + (f" ({fmt(shown)})" if len(means) > 1 else "")
         + f", {1 - 2 * ALPHA:.0%} interval [{low:+.3f}, {high:+.3f}]; margin ±{delta:.3f}"
@@ -399,19 +437,43 @@ def within_margin(differences: Mapping[Any, Values], delta: float, what: str, fl
     numbers = {"mean": means[shown].mean, "p_tost": tost[shown], "comparisons": len(means)}
     if some:
         test = f"TOST at ±{delta:.3f} for some of {len(means)}, Holm; intersection-union for none"
-        kept = [name for name, rejected in zip(tost, holm_any(list(tost.values()))) if rejected]
+        kept = [name for name, rejected in zip(tost, holm_any(list(tost.values())), strict=True) if rejected]
         if kept:
-            return Verdict(REPRODUCED, f"{text}: equivalent after Holm's correction over {len(means)}", ours, test, ALPHA, effect, numbers)
+            return Verdict(
+                REPRODUCED,
+                f"{text}: equivalent after Holm's correction over {len(means)}",
+                ours, test, ALPHA, effect, numbers,
+            )
         if all(p < ALPHA for p in beyond.values()):
-            return Verdict(NOT_REPRODUCED, f"{text}: every comparison is surely beyond the margin", ours, test, ALPHA, effect, numbers)
-        return Verdict(NOISE, f"{text}: none is surely within the margin, not every one surely beyond it", ours, test, ALPHA, effect, numbers)
-    test = f"TOST at ±{delta:.3f}" + (f", intersection-union over {len(means)}; Holm for a difference beyond it" if len(means) > 1 else "")
+            return Verdict(
+                NOT_REPRODUCED,
+                f"{text}: every comparison is surely beyond the margin",
+                ours, test, ALPHA, effect, numbers,
+            )
+        return Verdict(
+            NOISE,
+            f"{text}: none is surely within the margin, not every one surely beyond it",
+            ours, test, ALPHA, effect, numbers,
+        )
+    test = f"TOST at ±{delta:.3f}" + (
+        f", intersection-union over {len(means)}; Holm for a difference beyond it" if len(means) > 1 else ""
+    )
     if all(p < ALPHA for p in tost.values()):
-        return Verdict(REPRODUCED, f"{text}: surely within the margin (TOST p = {max(tost.values()):.3g})", ours, test, ALPHA, effect, numbers)
-    outside = [name for name, rejected in zip(beyond, holm_any(list(beyond.values()))) if rejected]
+        return Verdict(
+            REPRODUCED,
+            f"{text}: surely within the margin (TOST p = {max(tost.values()):.3g})",
+            ours, test, ALPHA, effect, numbers,
+        )
+    outside = [name for name, rejected in zip(beyond, holm_any(list(beyond.values())), strict=True) if rejected]
     if outside:
-        return Verdict(NOT_REPRODUCED, f"{text}: {len(outside)} difference(s) surely beyond the margin", ours, test, ALPHA, effect, numbers)
-    return Verdict(NOISE, f"{text}: neither surely within nor surely beyond the margin", ours, test, ALPHA, effect, numbers)
+        return Verdict(
+            NOT_REPRODUCED,
+            f"{text}: {len(outside)} difference(s) surely beyond the margin",
+            ours, test, ALPHA, effect, numbers,
+        )
+    return Verdict(
+        NOISE, f"{text}: neither surely within nor surely beyond the margin", ours, test, ALPHA, effect, numbers
+    )
 
 
 def trend(table: pd.DataFrame, direction: int, what: str, min_points: int) -> Verdict:
@@ -430,13 +492,18 @@ def trend(table: pd.DataFrame, direction: int, what: str, min_points: int) -> Ve
     low, high = mean.interval(1 - 2 * ALPHA)
     effect = Effect(what, mean.mean, low, high, (0.0, math.inf), 1 - 2 * ALPHA, unit="tau")
     test, ours = "Kendall τ per seed, one-sided t over seeds", f"τ {direction * mean.mean:+.3f} (n={mean.n})"
-    text = f"Kendall τ of {what} over {table.shape[1]} values, mean over {mean.n} seeds {direction * mean.mean:+.3f} (claimed sign {'+' if direction > 0 else '-'})"
+    text = (
+        f"Kendall τ of {what} over {table.shape[1]} values, mean over {mean.n} seeds {direction * mean.mean:+.3f} "
+        f"(claimed sign {'+' if direction > 0 else '-'})"
+    )
     numbers = {"tau": direction * mean.mean, "p_claimed": p_claimed, "p_other": p_other}
     if p_claimed < ALPHA:
         return Verdict(REPRODUCED, f"{text}: p = {p_claimed:.3g}", ours, test, ALPHA, effect, numbers)
     if p_other < ALPHA:
         return Verdict(NOT_REPRODUCED, f"{text}: the other way, p = {p_other:.3g}", ours, test, ALPHA, effect, numbers)
-    return Verdict(NOISE, f"{text}: no sure trend (p = {p_claimed:.3g} / {p_other:.3g})", ours, test, ALPHA, effect, numbers)
+    return Verdict(
+        NOISE, f"{text}: no sure trend (p = {p_claimed:.3g} / {p_other:.3g})", ours, test, ALPHA, effect, numbers
+    )
 
 
 def contrast(differences: Values, what: str, unit: str = "points", floor: float = 0.0) -> Verdict:
@@ -455,7 +522,9 @@ def contrast(differences: Values, what: str, unit: str = "points", floor: float 
     if p_above < ALPHA:
         return Verdict(REPRODUCED, f"{text}: surely above 0 (p = {p_above:.3g})", ours, test, ALPHA, effect, numbers)
     if p_below < ALPHA:
-        return Verdict(NOT_REPRODUCED, f"{text}: surely below 0 (p = {p_below:.3g})", ours, test, ALPHA, effect, numbers)
+        return Verdict(
+            NOT_REPRODUCED, f"{text}: surely below 0 (p = {p_below:.3g})", ours, test, ALPHA, effect, numbers
+        )
     return Verdict(NOISE, f"{text}: not surely either side of 0", ours, test, ALPHA, effect, numbers)
 
 
@@ -485,7 +554,9 @@ def stability_trend(table: pd.DataFrame, direction: int, what: str, examples: in
     return trend(spread_deviations(table, examples), direction, f"the spread of {what} (arcsine scale)", min_points)
 
 
-def stability_contrast(table: pd.DataFrame, unstable: Sequence[Any], stable: Sequence[Any], what: str, examples: int) -> Verdict:
+def stability_contrast(
+    table: pd.DataFrame, unstable: Sequence[Any], stable: Sequence[Any], what: str, examples: int
+) -> Verdict:
     """One group of points less stable than another.
 
     Per seed, the mean Brown–Forsythe deviation (:func:`spread_deviations`) of the ``unstable``
@@ -515,10 +586,16 @@ def beats_chance(wins: int, tries: int, chance: float, what: str) -> Verdict:
     text = f"{what} is the best in {wins} of {tries} searches; chance alone gives {chance * tries:.1f}"
     numbers = {"wins": wins, "tries": tries, "chance": chance, "p_greater": greater, "p_less": less}
     if greater < ALPHA:
-        return Verdict(REPRODUCED, f"{text}: more often than chance (p = {greater:.3g})", ours, test, ALPHA, numbers=numbers)
+        return Verdict(
+            REPRODUCED, f"{text}: more often than chance (p = {greater:.3g})", ours, test, ALPHA, numbers=numbers
+        )
     if less < ALPHA:
-        return Verdict(NOT_REPRODUCED, f"{text}: less often than chance (p = {less:.3g})", ours, test, ALPHA, numbers=numbers)
-    return Verdict(NOISE, f"{text}: no different from chance (p = {greater:.3g} / {less:.3g})", ours, test, ALPHA, numbers=numbers)
+        return Verdict(
+            NOT_REPRODUCED, f"{text}: less often than chance (p = {less:.3g})", ours, test, ALPHA, numbers=numbers
+        )
+    return Verdict(
+        NOISE, f"{text}: no different from chance (p = {greater:.3g} / {less:.3g})", ours, test, ALPHA, numbers=numbers
+    )
 
 
 # --------------------------------------------------------------------------- helpers

@@ -61,8 +61,15 @@ class BaselinePage(Page):
         first = baseline.seeds[0]
         titles = self.words("confusion-titles")
         fig, (left, right) = plt.subplots(1, 2, figsize=(plotting.COLUMN_WIDTH, 0.5 * plotting.COLUMN_WIDTH))
-        plotting.plot_confusion_matrix(baseline.record(RUN, first).confusion_matrix, self.language, ax=left, title=titles["seed"].format(seed=first))
-        plotting.plot_confusion_matrix(pooled_confusion(baseline), self.language, ax=right, title=titles["pooled"].format(n=len(baseline.seeds)))
+        plotting.plot_confusion_matrix(
+            baseline.record(RUN, first).confusion_matrix,
+            self.language,
+            ax=left,
+            title=titles["seed"].format(seed=first),
+        )
+        plotting.plot_confusion_matrix(
+            pooled_confusion(baseline), self.language, ax=right, title=titles["pooled"].format(n=len(baseline.seeds))
+        )
         right.set_ylabel("")
         fig.tight_layout()
         return fig
@@ -106,7 +113,9 @@ class BaselinePage(Page):
             "test_sd": fmt_pct(test.std()),
             "test_low": fmt_pct(test.min()),
             "test_high": fmt_pct(test.max()),
-            "steadiness": self.words("steadiness", "train" if steadier else "test").format(ratio=fmt_num(n_train / n_test, 0)),
+            "steadiness": self.words("steadiness", "train" if steadier else "test").format(
+                ratio=fmt_num(n_train / n_test, 0)
+            ),
             "gap": fmt_num(100 * abs(gap), 1),  # percentage points
             "gap_reading": self.words("gap", "small" if abs(gap) < SMALL_GAP else "large"),
         }
@@ -117,7 +126,10 @@ class BaselinePage(Page):
         true, predicted, count = most_common_mistake(pooled)
         kind = "none" if errors == 0 else "look-alikes" if {true, predicted} == LOOK_ALIKES else "other"
         words = self.words("mistake", kind)
-        names = {"true": plotting.species_name(true, self.language), "predicted": plotting.species_name(predicted, self.language)}
+        names = {
+            "true": plotting.species_name(true, self.language),
+            "predicted": plotting.species_name(predicted, self.language),
+        }
         return {
             "n_pooled": fmt_int(pooled.sum()),
             "n_errors": fmt_int(errors),

@@ -54,8 +54,13 @@ def differences(evidence: Evidence) -> pd.DataFrame:
 
 def parameters(evidence: Evidence) -> dict[str, int]:
     """The number of parameters of each model, from its first record's summary (logistic: one row)."""
-    experiments = {"logistic": "baseline", **{run: experiment for experiment, runs in NETWORK_RUNS.items() for run in runs}}
-    return {model: int(sum(row["params"] for row in evidence.records(experiments[model], model)[0].summary)) for model in MODELS}
+    experiments = {
+        "logistic": "baseline", **{run: experiment for experiment, runs in NETWORK_RUNS.items() for run in runs}
+    }
+    return {
+        model: int(sum(row["params"] for row in evidence.records(experiments[model], model)[0].summary))
+        for model in MODELS
+    }
 
 
 class ConclusionPage(Page):
@@ -152,7 +157,9 @@ class ConclusionPage(Page):
         # the post if every network is surely behind it (network-matches-baseline not reproduced).
         verdict = claim("logistic-is-enough").evaluate(evidence).verdict
         behind = claim("network-matches-baseline").evaluate(evidence).verdict == "not reproduced"
-        lesson = "not reproduced-below" if behind else "not reproduced-above" if verdict == "not reproduced" else verdict
+        lesson = (
+            "not reproduced-below" if behind else "not reproduced-above" if verdict == "not reproduced" else verdict
+        )
         logistic_mean = fmt_pct(accuracy["logistic"].mean())
         values: dict[str, Any] = {
             "best": self.run_name(best),

@@ -277,7 +277,11 @@ class ExperimentsPage(Page):
             plateau=WIDTH_PLATEAU,
             big=fmt_points(BIG_GAIN, digits=0),
         )
-        verdicts = {claim_id: self._verdict_facts(claim_id, found, **values) for claim_id in CLAIMS if CLAIMS[claim_id] == "width"}
+        verdicts = {
+            claim_id: self._verdict_facts(claim_id, found, **values)
+            for claim_id in CLAIMS
+            if CLAIMS[claim_id] == "width"
+        }
         return Facts(
             narrowest=self._nodes(narrowest),
             widest=self._nodes(widest),
@@ -298,7 +302,9 @@ class ExperimentsPage(Page):
         balanced, extreme = shape_groups(shape.values)
         groups = {"balanced": balanced, "extreme": extreme}
         found = evidence(shape)
-        verdicts = {claim_id: self._verdict_facts(claim_id, found) for claim_id in CLAIMS if CLAIMS[claim_id] == "shape"}
+        verdicts = {
+            claim_id: self._verdict_facts(claim_id, found) for claim_id in CLAIMS if CLAIMS[claim_id] == "shape"
+        }
         first = table["first_layer_nodes"]
         facts = {
             "low_ratio": f"{BALANCED[0]}:{SHAPE_NODES - BALANCED[0]}",
@@ -332,7 +338,9 @@ class ExperimentsPage(Page):
         if best == most:
             best_text = self.words("epochs-best", "longest")
         else:
-            best_text = self.words("epochs-best", "other").format(epochs=self._epochs(best), mean=fmt_pct(summary.loc[best, "mean"]))
+            best_text = self.words("epochs-best", "other").format(
+                epochs=self._epochs(best), mean=fmt_pct(summary.loc[best, "mean"])
+            )
         return Facts(
             fewest=self._epochs(fewest),
             most=self._epochs(most),
@@ -376,7 +384,9 @@ class ExperimentsPage(Page):
             updates_smallest=fmt_int(math.ceil(n_train / smallest) * POST_MODEL.epochs),
             updates_largest=fmt_int(math.ceil(n_train / largest) * POST_MODEL.epochs),
             fine=fine,
-            **self._verdict_facts("batch-size-80-fine", found, limit=BATCH_LIMIT, fine=fine, at=at, gap=fmt_points(gap)),
+            **self._verdict_facts(
+                "batch-size-80-fine", found, limit=BATCH_LIMIT, fine=fine, at=at, gap=fmt_points(gap)
+            ),
         )
 
     def summary_facts(
@@ -389,7 +399,11 @@ class ExperimentsPage(Page):
         """
         found = evidence(depth, width, shape, batch)
         counts = pd.Series([claim(claim_id).evaluate(found).verdict for claim_id in CLAIMS]).value_counts()
-        tally = [self.words("tally").format(n=int(counts[verdict]), verdict=self.verdict(verdict)) for verdict in VERDICTS if verdict in counts]
+        tally = [
+            self.words("tally").format(n=int(counts[verdict]), verdict=self.verdict(verdict))
+            for verdict in VERDICTS
+            if verdict in counts
+        ]
         joined = tally[0] if len(tally) == 1 else ", ".join(tally[:-1]) + self.words("tally-and") + tally[-1]
         chosen, best, best_mean = self._architectures(depth, width, shape)
         trained = pd.concat([result.summary()["mean"] for result in (epochs, batch)])

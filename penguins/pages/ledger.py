@@ -34,7 +34,9 @@ def post_accuracies(runs: Sequence[str]) -> dict[str, tuple[float, float]]:
 def evidence(*results: SweepResult) -> Evidence:
     """The ledger's evidence from a chapter's sweeps (one preset, variant and seed set)."""
     first = results[0]
-    return Evidence.from_sweeps(first.preset, first.variant, first.seeds, {result.experiment.name: result for result in results})
+    return Evidence.from_sweeps(
+        first.preset, first.variant, first.seeds, {result.experiment.name: result for result in results}
+    )
 
 
 def verdict_frame(result: SweepResult, page: Page) -> pd.DataFrame:
@@ -46,7 +48,9 @@ def verdict_frame(result: SweepResult, page: Page) -> pd.DataFrame:
     runs = list(post_accuracies(result.values))
     return pd.DataFrame(
         {
-            page.term(f"{split}_accuracy"): [page.verdict(claim(f"{run}-{split}-accuracy").evaluate(found).verdict) for run in runs]
+            page.term(f"{split}_accuracy"): [
+                page.verdict(claim(f"{run}-{split}-accuracy").evaluate(found).verdict) for run in runs
+            ]
             for split in SPLITS
         },
         index=pd.Index([page.run_name(run) for run in runs], name=page.term(result.experiment.parameter)),

@@ -113,7 +113,7 @@ class MethodologyPage(Page):
         named = self._named(comparison)
         interval = [
             f"[{fmt_points(low, sign=True)}, {fmt_points(high, sign=True)}]" if np.isfinite(low) else "–"
-            for low, high in zip(named["ci_low"], named["ci_high"])
+            for low, high in zip(named["ci_low"], named["ci_high"], strict=True)
         ]
         frame = pd.DataFrame(
             {

@@ -57,7 +57,9 @@ class NetworksPage(Page):
         for run in networks.values:
             for split in ("train", "test"):
                 stated = claim(f"{run}-{split}-accuracy")
-                scores = [getattr(record, f"{split}_accuracy") for record in networks.records[networks.values.index(run)]]
+                scores = [
+                    getattr(record, f"{split}_accuracy") for record in networks.records[networks.values.index(run)]
+                ]
                 rows.append(
                     {
                         columns["post"]: fmt_pct(stated.post_value),
@@ -94,7 +96,10 @@ class NetworksPage(Page):
         first = networks.seeds[0]
         post = post_accuracies(networks.values)
         return {
-            "params": {run: fmt_int(sum(row["params"] for row in networks.record(run, first).summary)) for run in networks.values},
+            "params": {
+                run: fmt_int(sum(row["params"] for row in networks.record(run, first).summary))
+                for run in networks.values
+            },
             "width": str(network_spec("hidden-1").hidden[0]),
             "post_test": {run: fmt_pct(post[run][1]) for run in networks.values},
             "test_mean": {run: fmt_pct(means.loc[run, "test_accuracy"]) for run in networks.values},

@@ -115,7 +115,9 @@ class OverfittingPage(Page):
                 names["layer"]: [layer.name for layer in model.layers],
                 names["type"]: [type(layer).__name__ for layer in model.layers],
                 "kernel_regularizer": [regulariser_name(layer.kernel_regularizer) or none for layer in model.layers],
-                "activity_regularizer": [regulariser_name(layer.activity_regularizer) or none for layer in model.layers],
+                "activity_regularizer": [
+                    regulariser_name(layer.activity_regularizer) or none for layer in model.layers
+                ],
             }
         )
         return self.table(frame)
@@ -283,7 +285,9 @@ class OverfittingPage(Page):
         test = np.array([record.test_accuracy for record in records])
         n_test = len(preprocess("post", seed=overfitting.seeds[0]).y_test)
         post_stop = claim("early-stopping-epoch").post_value
-        evidence = Evidence.from_sweeps(overfitting.preset, overfitting.variant, overfitting.seeds, {"overfitting": overfitting})
+        evidence = Evidence.from_sweeps(
+            overfitting.preset, overfitting.variant, overfitting.seeds, {"overfitting": overfitting}
+        )
         n_final_is_test = int(np.sum(np.abs(last - test) <= SAME))
         below = best - test
         n_below = int(np.sum(below > SAME))
@@ -312,7 +316,9 @@ class OverfittingPage(Page):
         train, control = scores(overfitting, CONTROL, "train_accuracy"), scores(overfitting, CONTROL, "test_accuracy")
         gap = float((train - control).mean())
         helped = [
-            self.run_name(run) for run in METHODS if t_interval(scores(overfitting, run, "test_accuracy") - control).low > 0
+            self.run_name(run)
+            for run in METHODS
+            if t_interval(scores(overfitting, run, "test_accuracy") - control).low > 0
         ]
         return {
             "control": self.run_name(CONTROL),

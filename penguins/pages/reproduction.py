@@ -75,7 +75,9 @@ def plain(candidate: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value.item() if isinstance(value, np.generic) else value for name, value in candidate.items()}
 
 
-def matching_states(candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CANDIDATES, limit: int = RANDOM_STATE_SCAN) -> list[int]:
+def matching_states(
+    candidates: Sequence[Mapping[str, Any]] = POST_RANDOM_CANDIDATES, limit: int = RANDOM_STATE_SCAN
+) -> list[int]:
     """Every ``random_state`` below ``limit`` that draws exactly ``candidates``, in order."""
     wanted = [dict(candidate) for candidate in candidates]
     return [state for state in range(limit) if draws(state, len(wanted)) == wanted]
@@ -210,7 +212,7 @@ class ReproductionPage(Page):
             height_ratios=[len(accuracy) + 0.6] + ([len(other) + 1.2] if len(other) else []),
             squeeze=False,
         )
-        for ax, (panel, is_accuracy) in zip(axes[:, 0], panels):
+        for ax, (panel, is_accuracy) in zip(axes[:, 0], panels, strict=True):
             if is_accuracy:
                 plotting.plot_seed_values(panel, self.language, x_label=self.term("accuracy_axis"), ax=ax)
             else:
@@ -296,14 +298,18 @@ class ReproductionPage(Page):
             len(units), 1, figsize=(plotting.COLUMN_WIDTH - 0.5, 0.42 * len(rows) + 1.3 * len(units)),
             height_ratios=[count + 1.2 for count in counts], squeeze=False,
         )
-        for ax, unit in zip(axes[:, 0], units):
+        for ax, unit in zip(axes[:, 0], units, strict=True):
             self._effects_panel(ax, rows[rows["unit"] == unit].reset_index(drop=True), unit)
         handles: list[Artist] = [
             plt.Line2D([], [], marker="o", linestyle="", color=color, label=self.verdict(verdict))
             for verdict, color in VERDICT_MARKERS.items() if verdict in set(rows["verdict"])
         ]
-        handles.append(plt.Rectangle((0, 0), 1, 1, color="#4c72b0", alpha=0.15, label=self.words("effect-axes", "margin")))
-        axes[0, 0].legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False, fontsize=8)
+        handles.append(
+            plt.Rectangle((0, 0), 1, 1, color="#4c72b0", alpha=0.15, label=self.words("effect-axes", "margin"))
+        )
+        axes[0, 0].legend(
+            handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False, fontsize=8
+        )
         fig.tight_layout()
         return fig
 
@@ -313,7 +319,7 @@ class ReproductionPage(Page):
         left, right = float(finite.min()), float(finite.max())
         pad = 0.08 * (right - left or 1.0)
         left, right = left - pad, right + pad
-        for position, row in zip(y, rows.itertuples(index=False)):
+        for position, row in zip(y, rows.itertuples(index=False), strict=True):
             allowed = (max(row.margin_low, left), min(row.margin_high, right))
             if allowed[0] < allowed[1]:
                 ax.fill_betweenx([position - 0.4, position + 0.4], *allowed, color="#4c72b0", alpha=0.15, linewidth=0)
@@ -360,10 +366,16 @@ class ReproductionPage(Page):
         columns = [names["seeds"].format(n=n) for n in counts] + [names["change"]]
         changes = verdict_changes(ledgers) if len(counts) > 1 else pd.DataFrame(columns=["id", "change", *counts])
         if changes.empty:
-            frame = pd.DataFrame([["–"] * len(columns)], columns=columns, index=pd.Index([names["none"]], name=names["claim"]))
+            frame = pd.DataFrame(
+                [["–"] * len(columns)], columns=columns, index=pd.Index([names["none"]], name=names["claim"])
+            )
             return self.table(frame)
-        rows = [[self.verdict(row[n]) for n in counts] + [names["changes"][row["change"]]] for _, row in changes.iterrows()]
-        return self.table(pd.DataFrame(rows, columns=columns, index=pd.Index(changes["id"].to_numpy(), name=names["claim"])))
+        rows = [
+            [self.verdict(row[n]) for n in counts] + [names["changes"][row["change"]]] for _, row in changes.iterrows()
+        ]
+        return self.table(
+            pd.DataFrame(rows, columns=columns, index=pd.Index(changes["id"].to_numpy(), name=names["claim"]))
+        )
 
     def seed_facts_by_count(self, ledgers: Mapping[int, pd.DataFrame]) -> Facts:
         """How many verdicts change between the fewest and the most seeds, and how many turn round."""
@@ -373,7 +385,9 @@ class ReproductionPage(Page):
         if len(counts) < 2:
             changed = self.words("seed-summary", "one").format(counts=self.together([str(n) for n in SEED_COUNTS]))
         else:
-            changed = self.words("seed-summary", "some" if len(changes) else "none").format(n=len(changes), total=len(ledgers[counts[-1]]))
+            changed = self.words("seed-summary", "some" if len(changes) else "none").format(
+                n=len(changes), total=len(ledgers[counts[-1]])
+            )
             changed += " " + self.words("seed-reversed", "some" if reversed_ else "none").format(n=reversed_)
         return Facts(
             counts=self.together([str(n) for n in counts]),
@@ -391,7 +405,9 @@ class ReproductionPage(Page):
         for source, candidates in (("post", POST_RANDOM_CANDIDATES), ("drawn", [plain(c) for c in drawn])):
             parts[(columns[source], columns["batch_size"])] = [c["batch_size"] for c in candidates]
             parts[(columns[source], columns["epochs"])] = [c["epochs"] for c in candidates]
-            parts[(columns[source], columns["learning_rate"])] = [repr(c["optimizer__learning_rate"]) for c in candidates]
+            parts[(columns[source], columns["learning_rate"])] = [
+                repr(c["optimizer__learning_rate"]) for c in candidates
+            ]
         frame = pd.DataFrame(parts, index=pd.Index(range(len(POST_RANDOM_CANDIDATES)), name=columns["candidate"]))
         frame.columns = pd.MultiIndex.from_tuples(frame.columns)
         return self.table(frame)
@@ -427,9 +443,13 @@ class ReproductionPage(Page):
         rows, index = [], []
         for run in POST_RUNS:
             ours = rounded(runs[run])
-            for split, post, mine in zip(SPLITS, post_accuracy(run), ours):
+            for split, post, mine in zip(SPLITS, post_accuracy(run), ours, strict=True):
                 rows.append(
-                    {columns["post"]: fmt_num(post, 3), columns["ours"]: fmt_num(mine, 3), columns["same"]: "✓" if mine == post else ""}
+                    {
+                        columns["post"]: fmt_num(post, 3),
+                        columns["ours"]: fmt_num(mine, 3),
+                        columns["same"]: "✓" if mine == post else "",
+                    }
                 )
                 index.append((self.run_name(run), self.vocabulary("splits", split)))
         return self.table(pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index)))
@@ -439,7 +459,7 @@ class ReproductionPage(Page):
         same = {
             (run, split): mine == post
             for run in POST_RUNS
-            for split, post, mine in zip(SPLITS, post_accuracy(run), rounded(runs[run]))
+            for split, post, mine in zip(SPLITS, post_accuracy(run), rounded(runs[run]), strict=True)
         }
         networks = {key: value for key, value in same.items() if key[0] != "logistic"}
         matched = [post_accuracy(run)[SPLITS.index(split)] for (run, split), value in same.items() if value]
@@ -497,7 +517,9 @@ class ReproductionPage(Page):
             initial_equal=fmt_pct(float(unseeded["initial_equal_share"]), digits=0),
             trained_equal=fmt_pct(trained, digits=0),
             repeats=self.words("unseeded", "repeats" if trained == 1.0 else "differs"),
-            why=self.words("unseeded-why", "initial-same" if float(unseeded["initial_equal_share"]) == 1.0 else "initial-differs"),
+            why=self.words(
+                "unseeded-why", "initial-same" if float(unseeded["initial_equal_share"]) == 1.0 else "initial-differs"
+            ),
             first_lr=fmt_lr(float(rates[0])) if rates else "",
             adam_lr=fmt_lr(adam),
             lr_ratio=fmt_int(round(float(rates[0]) / adam)) if rates else "",

@@ -77,7 +77,9 @@ def steps_per_epoch(spec: NetworkSpec, seed: int) -> int:
 
 def step_rates(spec: NetworkSpec, n_steps: int, per_epoch: int) -> list[float]:
     """The step-decay rate at each of ``n_steps`` optimizer steps: Keras sets it once an epoch."""
-    return [step_decay(step // per_epoch, spec.learning_rate, spec.step_drop, spec.step_every) for step in range(n_steps)]
+    return [
+        step_decay(step // per_epoch, spec.learning_rate, spec.step_drop, spec.step_every) for step in range(n_steps)
+    ]
 
 
 def cosine_rates(schedule: Any, n_steps: int) -> list[float]:
@@ -139,7 +141,7 @@ class SchedulesPage(Page):
     def training_curves(self, schedules: SweepResult) -> Figure:
         """Training accuracy per epoch for each schedule, side by side: mean over seeds and range."""
         fig, axes = plt.subplots(1, len(schedules.values), figsize=(plotting.COLUMN_WIDTH, 3.4), sharey=True)
-        for ax, run in zip(axes, schedules.values):
+        for ax, run in zip(axes, schedules.values, strict=True):
             histories = [schedules.record(run, seed).history for seed in schedules.seeds]
             plotting.plot_history(histories, ["accuracy"], self.language, ax=ax)
             ax.set_title(self.run_name(run))
@@ -173,7 +175,9 @@ class SchedulesPage(Page):
     def _step_decay(self, schedules: SweepResult, spec: NetworkSpec) -> dict[str, str]:
         expected = expected_rates(spec)
         same = all(np.allclose(rates, expected) for rates in logged_rates(schedules))
-        evidence = Evidence.from_sweeps(schedules.preset, schedules.variant, schedules.seeds, {"lr-schedules": schedules})
+        evidence = Evidence.from_sweeps(
+            schedules.preset, schedules.variant, schedules.seeds, {"lr-schedules": schedules}
+        )
         return {
             "drop": f"{spec.step_drop:g}",
             "every": str(spec.step_every),
@@ -233,7 +237,10 @@ class SchedulesPage(Page):
     def _scores(self, schedules: SweepResult) -> dict[str, Any]:
         summary = schedules.summary("test_accuracy").set_index(schedules.experiment.parameter)
         post = post_accuracies(schedules.values)
-        tests = {run: [record.test_accuracy for record in schedules.records[index]] for index, run in enumerate(schedules.values)}
+        tests = {
+            run: [record.test_accuracy for record in schedules.records[index]]
+            for index, run in enumerate(schedules.values)
+        }
         difference = t_interval(np.subtract(tests["cosine-decay"], tests["step-decay"]))
         meaning = "cosine" if difference.low > 0 else "step" if difference.high < 0 else "neither"
         dash = self.words("range-dash")

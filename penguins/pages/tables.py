@@ -111,7 +111,7 @@ def accuracy_table(result: Any, language: str, post: Mapping[Any, tuple[float, f
     scores = {"train_accuracy": term("train_accuracy", language), "test_accuracy": term("test_accuracy", language)}
     first = result.seeds[0]
     rows, index = [], []
-    for value, records in zip(result.values, result.records):
+    for value, records in zip(result.values, result.records, strict=True):
         for position, (score, score_name) in enumerate(scores.items()):
             values = np.array([getattr(record, score) for record in records])
             row = {}

@@ -50,7 +50,7 @@ def in_position_order(record: SearchRecord) -> list[dict[str, Any]]:
 
 def same_position_pairs(random: SearchRecord, grid: SearchRecord) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """The i-th candidates of a random and a grid search of one seed, for every position both have."""
-    return list(zip(in_position_order(random), in_position_order(grid)))
+    return list(zip(in_position_order(random), in_position_order(grid), strict=False))  # the positions both have
 
 
 def scores_alike(pair: tuple[dict[str, Any], dict[str, Any]]) -> bool:
@@ -165,7 +165,9 @@ class TuningPage(Page):
         The values the candidates carried, what the post's code passes, and what every Keras fit
         measurably ran with.
         """
-        frames = {self.method(method): tables.fit_evidence([record], self.language) for method, record in on_keras.items()}
+        frames = {
+            self.method(method): tables.fit_evidence([record], self.language) for method, record in on_keras.items()
+        }
         return self.table(pd.concat(frames))
 
     def same_position(self, on_keras: Mapping[str, SearchRecord]) -> Styler:
@@ -176,7 +178,9 @@ class TuningPage(Page):
         for method, side in (("random", 0), ("grid", 1)):
             name = self.method(method)
             frame[columns["candidate"].format(method=name)] = [self.candidate(pair[side]["params"]) for pair in pairs]
-            frame[columns["score"].format(method=name)] = [fmt_num(pair[side]["mean_test_score"], SCORE_DIGITS) for pair in pairs]
+            frame[columns["score"].format(method=name)] = [
+                fmt_num(pair[side]["mean_test_score"], SCORE_DIGITS) for pair in pairs
+            ]
         return self.table(frame)
 
     def best_by_seed(self, random_search: SearchSweep, grid_search: SearchSweep) -> Styler:
@@ -315,7 +319,7 @@ class TuningPage(Page):
         n_tied = int(np.sum(random_scores == grid_scores))
         pairs = [
             pair
-            for random, grid in zip(random_search.records, grid_search.records)
+            for random, grid in zip(random_search.records, grid_search.records, strict=True)
             for pair in same_position_pairs(random, grid)
         ]
         n_alike = sum(scores_alike(pair) for pair in pairs)
@@ -339,7 +343,9 @@ class TuningPage(Page):
             "scikeras": random_search.records[0].versions.get("scikeras", "?"),
         }
 
-    def measured_facts(self, on_keras: Mapping[str, SearchRecord], random_search: SearchSweep, grid_search: SearchSweep) -> Facts:
+    def measured_facts(
+        self, on_keras: Mapping[str, SearchRecord], random_search: SearchSweep, grid_search: SearchSweep
+    ) -> Facts:
         """What the prose says about the searches run on Keras.
 
         What the fits ran with, and whether the candidates in the same position scored alike (there,
@@ -354,7 +360,7 @@ class TuningPage(Page):
         n_alike = sum(scores_alike(pair) for pair in pairs)
         engine_alike = all(
             scores_alike(pair)
-            for random, grid in zip(random_search.records, grid_search.records)
+            for random, grid in zip(random_search.records, grid_search.records, strict=True)
             for pair in same_position_pairs(random, grid)
         )
         holds = n_alike == len(pairs) and engine_alike

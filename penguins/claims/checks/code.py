@@ -28,15 +28,20 @@ def _unseeded(evidence: Evidence) -> Verdict:
     initial, trained = measured["initial_equal_share"], measured["trained_equal_share"]
     ours = f"{trained:.0%} of the trained weights equal"
     text = (
-        f"two runs of the post's code after random.seed(rand_seed): {initial:.0%} of the initial weights and {trained:.0%} of the "
-        f"trained weights came out equal (Keras {measured['keras']}: its initializers take their seeds from Python's random, "
-        "fit's shuffling and TensorFlow's generators do not; the Keras 2 of the post's time drew the initial weights from "
-        "TensorFlow too)"
+        f"two runs of the post's code after random.seed(rand_seed): {initial:.0%} of the initial weights and "
+        f"{trained:.0%} of the trained weights came out equal (Keras {measured['keras']}: its initializers take their "
+        "seeds from Python's random, fit's shuffling and TensorFlow's generators do not; the Keras 2 of the post's "
+        "time drew the initial weights from TensorFlow too)"
     )
     test = "measurement, two runs"
     if trained == 1.0:
         return Verdict(rules.REPRODUCED, f"{text}: the run repeats", ours, test)
-    return Verdict(rules.NOT_REPRODUCED, f"{text}: the run does not repeat, so the post's numbers cannot be regenerated", ours, test)
+    return Verdict(
+        rules.NOT_REPRODUCED,
+        f"{text}: the run does not repeat, so the post's numbers cannot be regenerated",
+        ours,
+        test,
+    )
 
 
 def _keras_step_decay_rates(evidence: Evidence) -> list[float]:
@@ -68,8 +73,13 @@ def _step_decay_learning_rate(evidence: Evidence) -> Verdict:
     first = _keras_step_decay_rates(evidence)[0]
     stated = statement("step-decay-learning-rate").value
     verdict = rules.exact([first], stated, "the first epoch's learning rate", equal)
-    note = f"; LearningRateScheduler replaces get_model's Adam rate from the first epoch: {first / stated:g} times {fmt(stated)}"
-    return Verdict(verdict.verdict, verdict.reason + (note if not equal(first, stated) else ""), verdict.ours, verdict.test)
+    note = (
+        f"; LearningRateScheduler replaces get_model's Adam rate from the first epoch: "
+        f"{first / stated:g} times {fmt(stated)}"
+    )
+    return Verdict(
+        verdict.verdict, verdict.reason + (note if not equal(first, stated) else ""), verdict.ours, verdict.test
+    )
 
 
 @check("early-stopping-held-out", needs=("overfitting",), MATCH=MATCH)
@@ -82,9 +92,17 @@ def _early_stopping_held_out(evidence: Evidence) -> Verdict:
     post = evidence.scores("overfitting", "early-stopping")
     clean = pd.Series({record.seed: record.test_accuracy for record in evidence.extra("clean-early-stopping")})
     difference = (post - clean).dropna().to_numpy(dtype=float)
-    verdict = rules.within_margin({"": difference}, MATCH, "test accuracy validated on the test set minus on training rows", one_penguin(evidence))
-    note = f"; clean mean {clean.mean():.3f} (trained on four fifths of the training rows), the post's protocol {post.mean():.3f}"
-    return Verdict(verdict.verdict, verdict.reason + note, verdict.ours, verdict.test, verdict.level, verdict.effect, verdict.numbers)
+    verdict = rules.within_margin(
+        {"": difference}, MATCH, "test accuracy validated on the test set minus on training rows", one_penguin(evidence)
+    )
+    note = (
+        f"; clean mean {clean.mean():.3f} (trained on four fifths of the training rows), "
+        f"the post's protocol {post.mean():.3f}"
+    )
+    return Verdict(
+        verdict.verdict, verdict.reason + note, verdict.ours, verdict.test,
+        verdict.level, verdict.effect, verdict.numbers,
+    )
 
 
 @check("tuner-held-out", methods=("hyperband",))
@@ -101,8 +119,9 @@ def _tuner_held_out(evidence: Evidence) -> Verdict:
         return Verdict(rules.REPRODUCED, "the objective differs from the test accuracy on every seed", ours, test)
     return Verdict(
         rules.NOT_REPRODUCED,
-        f"the tuner's objective (val_accuracy with validation_data=(x_test, y_test)) equals the chosen model's test accuracy on "
-        f"{sum(same)} of {len(same)} seeds: the reported test accuracy is the best of the trials' test scores",
+        f"the tuner's objective (val_accuracy with validation_data=(x_test, y_test)) equals the chosen model's test "
+        f"accuracy on {sum(same)} of {len(same)} seeds: the reported test accuracy is the best of the trials' "
+        "test scores",
         ours,
         test,
     )
@@ -157,7 +176,11 @@ def _never_reached(evidence: Evidence) -> str:
         reach = _searched_values_reach(evidence)
     except NotCheckable:
         return ""
-    return "; the searched values never reach Keras (searched-values-reach-the-model), so the candidates train alike" if reach.verdict == rules.NOT_REPRODUCED else ""
+    return (
+        "; the searched values never reach Keras (searched-values-reach-the-model), so the candidates train alike"
+        if reach.verdict == rules.NOT_REPRODUCED
+        else ""
+    )
 
 
 @check("random-search-best-params")
@@ -170,7 +193,10 @@ def _random_best(evidence: Evidence) -> Verdict:
     if not tries:
         raise NotCheckable("no search tried the post's best candidate")
     verdict = rules.beats_chance(wins, tries, 1 / size, "the post's best candidate")
-    return Verdict(verdict.verdict, verdict.reason + _never_reached(evidence), verdict.ours, verdict.test, verdict.level, numbers=verdict.numbers)
+    return Verdict(
+        verdict.verdict, verdict.reason + _never_reached(evidence), verdict.ours, verdict.test, verdict.level,
+        numbers=verdict.numbers,
+    )
 
 
 @check("grid-search-best-params", methods=("grid",))
@@ -182,4 +208,7 @@ def _grid_best(evidence: Evidence) -> Verdict:
     if not tries:
         raise NotCheckable("no search tried the post's best candidate")
     verdict = rules.beats_chance(wins, tries, 1 / size, "the post's best candidate")
-    return Verdict(verdict.verdict, verdict.reason + _never_reached(evidence), verdict.ours, verdict.test, verdict.level, numbers=verdict.numbers)
+    return Verdict(
+        verdict.verdict, verdict.reason + _never_reached(evidence), verdict.ours, verdict.test, verdict.level,
+        numbers=verdict.numbers,
+    )

@@ -38,14 +38,21 @@ def _jump(evidence: Evidence) -> Verdict:
     for run in ("hidden-1", "hidden-2"):
         if run not in wide:
             raise evidence.missing("basic-networks", "hidden-1 and hidden-2", run)
-    return rules.at_least(paired(wide, "hidden-1", "hidden-2"), JUMP, "test-accuracy gain of 2 hidden layers over 1", one_penguin(evidence))
+    return rules.at_least(
+        paired(wide, "hidden-1", "hidden-2"),
+        JUMP,
+        "test-accuracy gain of 2 hidden layers over 1",
+        one_penguin(evidence),
+    )
 
 
 def _deeper_than_two(evidence: Evidence) -> list[int]:
     values = evidence.values("depth")
     deeper = [depth for depth in values if depth >= 3]
     if 2 not in values or not deeper:
-        absent = ", ".join(part for part, missing in (("depth 2", 2 not in values), ("a depth >= 3", not deeper)) if missing)
+        absent = ", ".join(
+            part for part, missing in (("depth 2", 2 not in values), ("a depth >= 3", not deeper)) if missing
+        )
         raise evidence.missing("depth", "depth 2 and at least one depth >= 3", absent)
     return deeper
 
@@ -69,13 +76,17 @@ def _two_not_one(evidence: Evidence) -> Verdict:
     wide = evidence.wide("depth")
     if 1 not in wide or 2 not in wide:
         raise evidence.missing("depth", "depths 1 and 2", "depth 1 or 2")
-    return rules.at_least(paired(wide, 1, 2), BIG_GAIN, "test-accuracy gain of depth 2 over depth 1", one_penguin(evidence))
+    return rules.at_least(
+        paired(wide, 1, 2), BIG_GAIN, "test-accuracy gain of depth 2 over depth 1", one_penguin(evidence)
+    )
 
 
 def _widths(evidence: Evidence) -> pd.DataFrame:
     wide = evidence.wide("width")
     if wide.shape[1] < MIN_TREND_POINTS:
-        raise evidence.missing("width", f"at least {MIN_TREND_POINTS} widths", f"{MIN_TREND_POINTS - wide.shape[1]} more")
+        raise evidence.missing(
+            "width", f"at least {MIN_TREND_POINTS} widths", f"{MIN_TREND_POINTS - wide.shape[1]} more"
+        )
     return wide
 
 
@@ -93,7 +104,9 @@ def _width_stability(evidence: Evidence) -> Verdict:
     accuracy on the arcsine scale fall with nodes (Kendall τ per seed, one-sided t-test below 0).
     Needs {MIN} widths and 3 seeds.
     """
-    return rules.stability_trend(_widths(evidence), -1, "test accuracy with nodes", examples(evidence, "test"), MIN_TREND_POINTS)
+    return rules.stability_trend(
+        _widths(evidence), -1, "test accuracy with nodes", examples(evidence, "test"), MIN_TREND_POINTS
+    )
 
 
 @check("width-plateau-80", needs=("width",), BIG_GAIN=BIG_GAIN, FROM=WIDTH_PLATEAU)
@@ -107,7 +120,9 @@ def _width_plateau(evidence: Evidence) -> Verdict:
     if len(widths) < 2:
         raise evidence.missing("width", f"two widths >= {WIDTH_PLATEAU}", f"{2 - len(widths)} more")
     pairs = {f"{a} vs {b}": paired(wide, a, b) for a, b in combinations(widths, 2)}
-    return rules.within_margin(pairs, BIG_GAIN, f"test accuracy between widths >= {WIDTH_PLATEAU}", one_penguin(evidence))
+    return rules.within_margin(
+        pairs, BIG_GAIN, f"test accuracy between widths >= {WIDTH_PLATEAU}", one_penguin(evidence)
+    )
 
 
 @check("use-100-nodes", needs=("width",), BIG_GAIN=BIG_GAIN)
@@ -142,7 +157,9 @@ def _shapes(evidence: Evidence) -> tuple[pd.DataFrame, list[int], list[int]]:
         absent.append(f"first layer {BALANCED[0]}-{BALANCED[1]}")
     if absent:
         raise evidence.missing(
-            "shape", f"extreme shapes at both ends (first layer <= {EXTREME} and >= {100 - EXTREME}) and a balanced one", ", ".join(absent)
+            "shape",
+            f"extreme shapes at both ends (first layer <= {EXTREME} and >= {100 - EXTREME}) and a balanced one",
+            ", ".join(absent),
         )
     return wide, balanced, extreme
 
@@ -155,7 +172,9 @@ def _shape_accuracy(evidence: Evidence) -> Verdict:
     """
     wide, balanced, extreme = _shapes(evidence)
     per_seed = wide[balanced].mean(axis=1) - wide[extreme].mean(axis=1)
-    return rules.contrast(per_seed.to_numpy(), "test accuracy of balanced minus extreme shapes", floor=one_penguin(evidence))
+    return rules.contrast(
+        per_seed.to_numpy(), "test accuracy of balanced minus extreme shapes", floor=one_penguin(evidence)
+    )
 
 
 @check("shape-extremes-unstable", needs=("shape",), E=EXTREME, B0=BALANCED[0], B1=BALANCED[1])
@@ -165,7 +184,9 @@ def _shape_stability(evidence: Evidence) -> Verdict:
     ({B0}-{B1}), surely above 0 (reproduced) or surely below it (not reproduced).
     """
     wide, balanced, extreme = _shapes(evidence)
-    return rules.stability_contrast(wide, extreme, balanced, "extreme against balanced shapes", examples(evidence, "test"))
+    return rules.stability_contrast(
+        wide, extreme, balanced, "extreme against balanced shapes", examples(evidence, "test")
+    )
 
 
 def _batches(evidence: Evidence) -> tuple[pd.DataFrame, list[int], list[int]]:
@@ -173,7 +194,9 @@ def _batches(evidence: Evidence) -> tuple[pd.DataFrame, list[int], list[int]]:
     small = [size for size in wide.columns if size <= BATCH_LIMIT]
     large = [size for size in wide.columns if size > BATCH_LIMIT]
     if BATCH_LIMIT not in wide or len(small) < 2 or not large:
-        raise evidence.missing("batch-size", f"batch size {BATCH_LIMIT}, a smaller one and a larger one", "some of them")
+        raise evidence.missing(
+            "batch-size", f"batch size {BATCH_LIMIT}, a smaller one and a larger one", "some of them"
+        )
     return wide, small, large
 
 
@@ -185,8 +208,12 @@ def _batch_size(evidence: Evidence) -> Verdict:
     from the data, so no winner's curse.
     """
     wide, small, _ = _batches(evidence)
-    gains = {f"{other} over {size}": paired(wide, size, other) for size in small for other in wide.columns if other != size}
-    return rules.no_gain_beyond(gains, FINE, f"test accuracy of a batch size over one <= {BATCH_LIMIT}", one_penguin(evidence))
+    gains = {
+        f"{other} over {size}": paired(wide, size, other) for size in small for other in wide.columns if other != size
+    }
+    return rules.no_gain_beyond(
+        gains, FINE, f"test accuracy of a batch size over one <= {BATCH_LIMIT}", one_penguin(evidence)
+    )
 
 
 @check("batch-size-above-80-worse", needs=("batch-size",), FINE=FINE, LIMIT=BATCH_LIMIT)
@@ -196,7 +223,9 @@ def _batch_size_above(evidence: Evidence) -> Verdict:
     """
     wide, small, large = _batches(evidence)
     per_seed = wide[small].mean(axis=1) - wide[large].mean(axis=1)
-    return rules.at_least(per_seed.to_numpy(), FINE, f"test accuracy of batch sizes <= {BATCH_LIMIT} minus larger", one_penguin(evidence))
+    return rules.at_least(
+        per_seed.to_numpy(), FINE, f"test accuracy of batch sizes <= {BATCH_LIMIT} minus larger", one_penguin(evidence)
+    )
 
 
 def _networks_minus_logistic(evidence: Evidence) -> dict[str, np.ndarray]:
@@ -220,7 +249,9 @@ def _matches_baseline(evidence: Evidence) -> Verdict:
     seed), not reproduced if every network is surely more than {MATCH} behind.
     """
     behind = {run: -difference for run, difference in _networks_minus_logistic(evidence).items()}
-    return rules.no_gain_beyond(behind, MATCH, "test accuracy of logistic regression over a network", one_penguin(evidence), some=True)
+    return rules.no_gain_beyond(
+        behind, MATCH, "test accuracy of logistic regression over a network", one_penguin(evidence), some=True
+    )
 
 
 @check("logistic-is-enough", needs=("baseline", *NETWORK_RUNS), MATCH=MATCH)
@@ -229,4 +260,9 @@ def _logistic_enough(evidence: Evidence) -> Verdict:
     logistic regression, paired per seed: reproduced if every gain is surely below {MATCH}, not
     reproduced if one is surely above after Holm's correction.
     """
-    return rules.no_gain_beyond(_networks_minus_logistic(evidence), MATCH, "test accuracy of a network over logistic regression", one_penguin(evidence))
+    return rules.no_gain_beyond(
+        _networks_minus_logistic(evidence),
+        MATCH,
+        "test accuracy of a network over logistic regression",
+        one_penguin(evidence),
+    )

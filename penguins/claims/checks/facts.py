@@ -1,4 +1,7 @@
-"""Checks of the post's facts (shapes, parameter counts) and of its single numbers (one run's accuracy, a search's best score)."""
+"""Checks of the post's facts (shapes, parameter counts) and of its single numbers.
+
+Single numbers: one run's accuracy, a search's best score.
+"""
 
 from __future__ import annotations
 
@@ -36,10 +39,16 @@ def _split_shape(part: str) -> Callable[[Evidence], Verdict]:
             x, y = (split.x_train, split.y_train) if part == "train" else (split.x_test, split.y_test)
             observed.append((tuple(x.shape), len(y)))
         verdict = rules.exact(observed, (stated_x, stated_rows), f"x_{part}'s shape and y_{part}'s rows", equal)
-        note = "; y's single column is the post's own output (its target is a one-column frame whose definition the post does not show)"
+        note = (
+            "; y's single column is the post's own output (its target is a one-column frame whose definition the post "
+            "does not show)"
+        )
         return Verdict(verdict.verdict, verdict.reason + note, verdict.ours, verdict.test)
 
-    check_split.__doc__ = f"""Measured: x_{part}'s shape and the number of y_{part}'s rows of our split, for every seed, equal the post's."""
+    check_split.__doc__ = (
+        f"""Measured: x_{part}'s shape and the number of y_{part}'s rows of our split, for every seed, """
+        """equal the post's."""
+    )
     return check_split
 
 
@@ -90,7 +99,10 @@ def _params(experiment: str, run: str, statement_id: str) -> Callable[[Evidence]
             verdict.test,
         )
 
-    check_params.__doc__ = f"""Measured: the parameters of each layer of our trained {run} model (its summary), on every seed, equal the post's."""
+    check_params.__doc__ = (
+        f"""Measured: the parameters of each layer of our trained {run} model (its summary), on every seed, """
+        """equal the post's."""
+    )
     return check_params
 
 
@@ -144,17 +156,20 @@ def _single(experiment: str, run: str, score: str, statement_id: str) -> None:
 
     def check_single(evidence: Evidence) -> Verdict:
         count = examples(evidence, part) if score.endswith("accuracy") else None
-        return rules.single_run(observed(evidence).to_numpy(), statement(statement_id).value, f"{run} {score.replace('_', ' ')}", count)
+        return rules.single_run(
+            observed(evidence).to_numpy(), statement(statement_id).value, f"{run} {score.replace('_', ' ')}", count
+        )
 
     check_single.__doc__ = (
-        f"""Single run (rules.single_run) on the {score.replace('_', ' ')} of {run}: the post's value against the predictive """
-        f"""distribution of one of our runs, two-sided at {rules.ALPHA:.0%}."""
+        f"""Single run (rules.single_run) on the {score.replace('_', ' ')} of {run}: the post's value against """
+        f"""the predictive distribution of one of our runs, two-sided at {rules.ALPHA:.0%}."""
     )
     check(statement_id, needs=(experiment,), observed=observed)(check_single)
 
 
 for _run, _experiment in (
-    ("logistic", "baseline"), ("hidden-0", "basic-networks"), ("hidden-1", "basic-networks"), ("hidden-2", "basic-networks"),
+    ("logistic", "baseline"),
+    ("hidden-0", "basic-networks"), ("hidden-1", "basic-networks"), ("hidden-2", "basic-networks"),
     ("step-decay", "lr-schedules"), ("cosine-decay", "lr-schedules"),
     ("weight-decay", "overfitting"), ("dropout", "overfitting"), ("early-stopping", "overfitting"),
 ):
@@ -166,14 +181,26 @@ _single("overfitting", "early-stopping", "epochs_run", "early-stopping-epoch")
 def _search_score(method: str, statement_id: str, source: str) -> None:
     def observed(evidence: Evidence) -> pd.Series:
         records = evidence.search_records(method) if source == "searches" else evidence.extra(source)
-        return pd.Series([record.best_score for record in records], index=[record.seed for record in records], name="best_score")
+        return pd.Series(
+            [record.best_score for record in records], index=[record.seed for record in records], name="best_score"
+        )
 
     def check_score(evidence: Evidence) -> Verdict:
-        return rules.single_run(observed(evidence).to_numpy(), statement(statement_id).value, f"best cross-validated accuracy of the {method} search", examples(evidence, "train"))
+        return rules.single_run(
+            observed(evidence).to_numpy(),
+            statement(statement_id).value,
+            f"best cross-validated accuracy of the {method} search",
+            examples(evidence, "train"),
+        )
 
-    where = "with the post's candidates (its random_state) on each seed's split and fits" if source != "searches" else "one search per seed (preset full)"
+    where = (
+        "with the post's candidates (its random_state) on each seed's split and fits"
+        if source != "searches"
+        else "one search per seed (preset full)"
+    )
     check_score.__doc__ = (
-        f"""Single run (rules.single_run) on the best mean cross-validated accuracy of the post's {method} search, {where}."""
+        f"""Single run (rules.single_run) on the best mean cross-validated accuracy of the post's {method} search, """
+        f"""{where}."""
     )
     check(statement_id, methods=(method,) if source == "searches" else (), observed=observed)(check_score)
 

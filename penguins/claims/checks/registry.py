@@ -65,7 +65,13 @@ class Check:
 CHECKS: dict[str, Check] = {}
 
 
-def check(*ids: str, needs: Sequence[str] = (), methods: Sequence[str] = (), observed: Callable[[Evidence], pd.Series] | None = None, **margins: Any):
+def check(
+    *ids: str,
+    needs: Sequence[str] = (),
+    methods: Sequence[str] = (),
+    observed: Callable[[Evidence], pd.Series] | None = None,
+    **margins: Any,
+):
     """Register the decorated function as the check of the statements ``ids``.
 
     ``margins`` fill the ``{NAME}`` fields of its docstring, so the stated rule shows the numbers it
@@ -84,9 +90,10 @@ def check(*ids: str, needs: Sequence[str] = (), methods: Sequence[str] = (), obs
 
 @cache
 def seed_split(variant: str, seed: int) -> Split:
-    """The ``variant`` split of ``seed``, made once per process: checks read the shapes of every
-    seed's split, in every ledger a page judges (making one takes tens of milliseconds). Every
-    caller gets the same arrays: the checks read them and change nothing.
+    """The ``variant`` split of ``seed``, made once per process.
+
+    Checks read the shapes of every seed's split, in every ledger a page judges (making one takes
+    tens of milliseconds). Every caller gets the same arrays: the checks read them and change nothing.
     """
     return preprocess(variant, seed)
 
@@ -114,7 +121,7 @@ def equal(a: Any, b: Any) -> bool:
             float(a), float(b), rel_tol=1e-6, abs_tol=1e-12
         )
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return set(a) == set(b) and all(equal(a[key], b[key]) for key in a)
     return a == b
