@@ -134,7 +134,7 @@ def test_the_wording_follows_the_figures(tmp_path: Path, page_seconds: float, co
     assert facts.cold_bulk == words("en", "timings", "bulk", "compute")  # 300 of 380 s computing
     assert facts.slowest_section == "Experiment 1: hidden layers" and facts.compute_share == "79%"
     assert facts.warm_pages == "12.0 s" and facts.warm_pages_share == "28%"  # of 42.5 s: not ko + en
-    assert facts.side_by_side == words("en", "timings", "side-by-side").format(ko="11.0 s", en="12.0 s")
+    assert (facts.warm_pages_ko, facts.warm_pages_en) == ("11.0 s", "12.0 s")  # each language's own, side by side
     mixed = report()
     mixed["runs"]["warm"]["pages"][0]["seconds"] = 30.0
     facts = TimingsPage("en").facts(timings_of(mixed, tmp_path))
