@@ -28,13 +28,16 @@ SLOW_FIXTURES = frozenset({
     "baseline", "overfitting", "schedules",  # the chapters' experiments (test_pages_*.py)
 })
 # ... or is in a module whose every test runs the command line in fresh interpreters ...
-SLOW_MODULES = frozenset({"test_faults.py"})
+SLOW_MODULES = frozenset({"test_faults.py", "test_pages_imports.py"})
 # ... or is one of these, which train, or start interpreters, kernels or clusters, in their own body
 # (file::test, whatever its parameters).
 SLOW_TESTS = frozenset({
     "test_chapters.py::test_runner_names_the_failing_cell_and_language",
     "test_chapters.py::test_runner_evaluates_the_inline_expressions_of_both_languages",
     "test_chapters.py::test_layout_problems_are_reported",
+    "test_tasks.py::test_render_renders_both_languages_at_once_each_in_its_own_copy",  # a stand-in quarto each
+    "test_tasks.py::test_a_failing_render_stops_the_other_and_names_its_language",
+    "test_tasks.py::test_render_without_quarto_is_one_line",
     "test_cli.py::test_run_trains_once_then_reads_the_store",
     "test_cli.py::test_reproduce_runs_every_section_and_search_then_claims_reads_them",
     "test_cli.py::test_variants_prints_post_against_leak_free_per_section",
