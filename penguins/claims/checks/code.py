@@ -189,14 +189,7 @@ def _random_best(evidence: Evidence) -> Verdict:
     random searches with the post's candidates (its random_state) on each seed's split and fits,
     against the chance of 1 in the number of candidates.
     """
-    wins, tries, size = _wins(evidence.extra("post-candidate-searches"), RANDOM_BEST)
-    if not tries:
-        raise NotCheckable("no search tried the post's best candidate")
-    verdict = rules.beats_chance(wins, tries, 1 / size, "the post's best candidate")
-    return Verdict(
-        verdict.verdict, verdict.reason + _never_reached(evidence), verdict.ours, verdict.test, verdict.level,
-        numbers=verdict.numbers,
-    )
+    return _best_candidate(evidence, evidence.extra("post-candidate-searches"), RANDOM_BEST)
 
 
 @check("grid-search-best-params", methods=("grid",))
@@ -204,7 +197,14 @@ def _grid_best(evidence: Evidence) -> Verdict:
     """Better than chance (rules.beats_chance): the post's best grid candidate wins how many of our
     grid searches (one per seed, preset full), against the chance of 1 in the number of candidates.
     """
-    wins, tries, size = _wins(evidence.search_records("grid"), GRID_BEST)
+    return _best_candidate(evidence, evidence.search_records("grid"), GRID_BEST)
+
+
+def _best_candidate(evidence: Evidence, records: Sequence[Any], stated: dict[str, Any]) -> Verdict:
+    """How often the post's best candidate ``stated`` wins ``records``, against chance, with whether
+    the searched values reached Keras.
+    """
+    wins, tries, size = _wins(records, stated)
     if not tries:
         raise NotCheckable("no search tried the post's best candidate")
     verdict = rules.beats_chance(wins, tries, 1 / size, "the post's best candidate")
